@@ -1,0 +1,48 @@
+"""The staff roles of DESIGN.md "People", as Django groups.
+
+The groups are created by a data migration (moderation/migrations). Every access module asks
+this one about a user's roles, so the answer is the same everywhere: a role is membership of
+its group by an active user, never the superuser flag.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(StrEnum):
+    MODERATOR = "Moderator"
+    SUPERVISOR = "Supervisor"
+    AUDITOR = "Auditor"
+    ADMINISTRATOR = "Administrator"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.MODERATOR: _("Moderator"),
+    Role.SUPERVISOR: _("Supervisor"),
+    Role.AUDITOR: _("Auditor"),
+    Role.ADMINISTRATOR: _("Administrator"),
+}
+
+
+def roles_of(user) -> frozenset[Role]:
+    """The roles an active signed-in user holds; cached on the user object for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_saring_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        user._saring_roles = cached
+    return cached
+
+
+def has_role(user, *roles: Role) -> bool:
+    """True when the user holds at least one of the roles."""
+    return bool(roles_of(user) & set(roles))

@@ -1,0 +1,334 @@
+"""Demo data for `make run`: platforms, organisations, staff of every role, a few hundred
+reports grouped into cases. Idempotent: a second run adds nothing."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.categories import URGENT_CATEGORIES, Category
+from accounts.identifiers import normalise_identifier
+from accounts.models import ChatAccount, Platform
+from accounts.services import platform_configure
+from config.roles import Role
+from moderation.models import Case, LegalBasis
+from moderation.priority import case_priority
+from reports.models import Report, SourceKind, SourceOrganisation
+from reports.services import receipt_code_new
+
+DEMO_PASSWORD = "saring-demo-2026"  # noqa: S105 - demo data only, printed by `make run`
+DEMO_STAFF = [
+    ("moderator", "Dewi", "Lestari", [Role.MODERATOR]),
+    ("moderator2", "Budi", "Santoso", [Role.MODERATOR]),
+    ("supervisor", "Siti", "Rahmawati", [Role.SUPERVISOR]),
+    ("supervisor2", "Agus", "Prasetyo", [Role.SUPERVISOR]),
+    ("auditor", "Rina", "Wijaya", [Role.AUDITOR]),
+    ("admin", "Hendra", "Gunawan", [Role.ADMINISTRATOR]),
+]
+DEMO_PLATFORMS = [
+    ("michat", "MiChat", r"michat\.(?:com|id)/(?:u/|profile/)?@?([A-Za-z0-9_.]+)"),
+    ("telegram", "Telegram", r"t\.me/@?([A-Za-z0-9_]{4,})"),
+    ("whatsapp", "WhatsApp", r"wa\.me/(\+?\d{8,15})"),
+]
+LEGAL_BASES = [
+    ("uu-ite-27-1", "UU ITE Pasal 27 ayat (1)"),
+    ("uu-44-2008", "UU 44/2008 Pornografi"),
+    ("pm-kominfo-5-2020-9-4", "PM Kominfo 5/2020 Pasal 9 ayat (4)"),
+    ("uu-ite-27-2", "UU ITE Pasal 27 ayat (2) (perjudian)"),
+    ("uu-35-2014", "UU 35/2014 Perlindungan Anak"),
+    ("uu-5-2018", "UU 5/2018 Pemberantasan Tindak Pidana Terorisme"),
+]
+# Weighted toward prostitution ("open BO"), as the ministry's own counts are.
+CATEGORY_WEIGHTS = [
+    (Category.PROSTITUTION, 55),
+    (Category.PORNOGRAPHY, 12),
+    (Category.GAMBLING, 10),
+    (Category.FRAUD, 8),
+    (Category.ILLEGAL_FINANCE, 3),
+    (Category.DRUGS, 3),
+    (Category.CHILD_SEXUAL_ABUSE, 2),
+    (Category.TERRORISM, 1),
+    (Category.HATE_SPEECH, 2),
+    (Category.DISINFORMATION, 2),
+    (Category.OTHER, 2),
+]
+DESCRIPTIONS = {
+    Category.PROSTITUTION: [
+        "Akun menawarkan layanan open BO, tarif dicantumkan di profil.",
+        "Open BO area Jakarta Selatan, minta DP lewat transfer.",
+        "Profil berisi foto vulgar dan ajakan 'BO', nomor WA dicantumkan.",
+        "Menawarkan jasa prostitusi, ada daftar harga short time / long time.",
+    ],
+    Category.PORNOGRAPHY: [
+        "Menjual video porno lewat grup berbayar.",
+        "Konten pornografi di foto profil.",
+    ],
+    Category.GAMBLING: ["Promosi situs judi slot online, link deposit.", "Agen togel online."],
+    Category.FRAUD: [
+        "Penipuan jual beli, barang tidak dikirim.",
+        "Investasi bodong, janji untung 30%.",
+    ],
+    Category.ILLEGAL_FINANCE: ["Pinjol ilegal, tidak terdaftar OJK."],
+    Category.DRUGS: ["Menjual obat terlarang, COD area Bekasi."],
+    Category.CHILD_SEXUAL_ABUSE: ["Indikasi eksploitasi anak, konten tidak dibuka oleh pelapor."],
+    Category.TERRORISM: ["Ajakan bergabung dengan kelompok teror, penyebaran propaganda."],
+    Category.HATE_SPEECH: ["Ujaran kebencian terhadap kelompok agama."],
+    Category.DISINFORMATION: ["Hoaks tentang bantuan sosial, meminta data pribadi."],
+    Category.OTHER: ["Akun mencurigakan, mengirim pesan spam berulang."],
+}
+NAMES = [
+    "Cantik",
+    "Manja",
+    "Bella",
+    "Sweety",
+    "Nona",
+    "Vina",
+    "Kiki",
+    "Mawar",
+    "Melati",
+    "Dinda",
+    "Tante",
+    "Baby",
+    "Angel",
+    "Lala",
+    "Rere",
+    "Jessy",
+    "Putri",
+    "Sisil",
+]
+CITIES = ["jkt", "bks", "bdg", "sby", "mdn", "smg", "mks", "dps", "tgr", "bgr"]
+
+
+def phone_in_some_format(rng: random.Random) -> str:
+    """One Indonesian mobile number, written the way reports actually write them."""
+    prefix = rng.choice(["811", "812", "813", "821", "822", "852", "853", "857", "878", "896"])
+    rest = f"{rng.randrange(10**7, 10**8)}"
+    number = prefix + rest[:4] + rest[4:]
+    style = rng.randrange(4)
+    if style == 0:
+        return f"0{prefix}-{rest[:4]}-{rest[4:]}"
+    if style == 1:
+        return f"+62 {prefix} {rest[:4]} {rest[4:]}"
+    if style == 2:
+        return f"62{number}"
+    return number
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--reports", type=int, default=320)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            self._platforms()
+            self._organisations()
+            self._legal_bases()
+            self._staff()
+            if Report.objects.exists():
+                self.stdout.write("Demo data already loaded; nothing added.")
+            else:
+                made = self._reports(options["reports"], random.Random(options["seed"]))
+                self.stdout.write(
+                    f"Demo data loaded: {made} reports in {Case.objects.count()} cases "
+                    f"on {ChatAccount.objects.count()} accounts."
+                )
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"\n  Demo logins (password for all: {DEMO_PASSWORD})")
+        for username, first, last, roles in DEMO_STAFF:
+            role_names = ", ".join(role.value for role in roles)
+            self.stdout.write(f"    {username:<12} {role_names:<14} {first} {last}")
+
+    def _platforms(self) -> None:
+        simulator = settings.OPERATOR_SIMULATOR_URL
+        for slug, name, pattern in DEMO_PLATFORMS:
+            if Platform.objects.filter(slug=slug).exists():
+                continue
+            platform, _ = platform_configure(
+                slug=slug,
+                name=name,
+                endpoint_url=f"{simulator}/{slug}/takedowns",
+                signing_secret=f"demo-signing-secret-{slug}-0123456789abcdef",
+                callback_secret=f"demo-callback-secret-{slug}-0123456789abcdef",
+                rate_limit_per_second=20.0,
+            )
+            platform.profile_url_pattern = pattern
+            platform.save(update_fields=["profile_url_pattern"])
+
+    def _organisations(self) -> None:
+        for slug, name, kind in [
+            ("kominfo", "Kementerian Komunikasi dan Digital (Komdigi)", "ministry"),
+            ("polri", "Kepolisian Negara Republik Indonesia (Polri)", "police"),
+        ]:
+            SourceOrganisation.objects.get_or_create(
+                slug=slug, defaults={"name": name, "kind": kind}
+            )
+
+    def _legal_bases(self) -> None:
+        for code, title in LEGAL_BASES:
+            LegalBasis.objects.get_or_create(code=code, defaults={"title": title})
+
+    def _staff(self) -> None:
+        for username, first, last, roles in DEMO_STAFF:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@saring.example",
+                    "is_staff": Role.ADMINISTRATOR in roles,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                user.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in roles))
+
+    def _reports(self, count: int, rng: random.Random) -> int:
+        now = timezone.now()
+        platforms = {p.slug: p for p in Platform.objects.all()}
+        orgs = {o.slug: o for o in SourceOrganisation.objects.all()}
+        categories = [c for c, _ in CATEGORY_WEIGHTS]
+        weights = [w for _, w in CATEGORY_WEIGHTS]
+        # About three reports per account: some accounts are reported again and again.
+        pool = []
+        for _ in range(max(count // 3, 1)):
+            slug = rng.choices(["michat", "telegram", "whatsapp"], weights=[70, 18, 12])[0]
+            if slug == "whatsapp" or rng.random() < 0.45:
+                raw = phone_in_some_format(rng)
+            else:
+                raw = (
+                    "@"
+                    + rng.choice(NAMES).lower()
+                    + rng.choice(["", "_", "."])
+                    + rng.choice(CITIES)
+                    + str(rng.randrange(1, 999))
+                )
+            pool.append(
+                (
+                    slug,
+                    raw,
+                    rng.choices(categories, weights)[0],
+                    rng.choice(NAMES) + " " + rng.choice(["BO", "VIP", "Real", "24jam", ""]),
+                )
+            )
+        for index in range(count):
+            if rng.random() < 0.6:
+                slug, raw, category, display = rng.choice(pool)
+            else:  # a few accounts are reported again and again
+                slug, raw, category, display = pool[int(rng.paretovariate(1.5)) % len(pool)]
+            received = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 20))
+            source = rng.choices(["ministry", "police", "public"], weights=[55, 20, 25])[0]
+            org = (
+                None if source == "public" else orgs["kominfo" if source == "ministry" else "polri"]
+            )
+            self._report(
+                platform=platforms[slug],
+                raw=raw,
+                display_name=display.strip(),
+                category=category,
+                source=source,
+                organisation=org,
+                received=received,
+                rng=rng,
+                external_reference=None if org is None else f"DEMO-{org.slug.upper()}-{index:05d}",
+                now=now,
+            )
+        self._summarise_cases(now)
+        return count
+
+    def _summarise_cases(self, now) -> None:
+        """Fill each case's denormalised counters and priority from its reports."""
+        for case in Case.objects.prefetch_related("reports"):
+            reports = list(case.reports.all())
+            kinds = {r.source_kind for r in reports}
+            # Each organisation counts once; every member of the public is a separate person.
+            reporters = {r.organisation_id for r in reports if r.organisation_id} | {
+                f"public-{r.pk}" for r in reports if r.organisation_id is None
+            }
+            case.report_count = len(reports)
+            case.reporter_count = len(reporters)
+            case.urgent = any(r.urgent for r in reports)
+            case.source_kinds = ",".join(sorted(kinds))
+            case.opened_at = min(r.received_at for r in reports)
+            case.last_report_at = max(r.received_at for r in reports)
+            case.priority, _ = case_priority(
+                category=case.category,
+                source_kinds=kinds,
+                reporter_count=case.reporter_count,
+                urgent=case.urgent,
+                opened_at=case.opened_at,
+                now=now,
+            )
+            case.save(
+                update_fields=[
+                    "report_count",
+                    "reporter_count",
+                    "urgent",
+                    "source_kinds",
+                    "opened_at",
+                    "last_report_at",
+                    "priority",
+                    "updated_at",
+                ]
+            )
+
+    def _report(
+        self,
+        *,
+        platform,
+        raw,
+        display_name,
+        category,
+        source,
+        organisation,
+        received,
+        rng,
+        external_reference,
+        now,
+    ) -> None:
+        ident = normalise_identifier(raw, profile_url_pattern=platform.profile_url_pattern)
+        account, _ = ChatAccount.objects.get_or_create(
+            platform=platform,
+            identifier=ident.value,
+            defaults={
+                "identifier_kind": ident.kind,
+                "display_name": display_name,
+                "phone_numbers": [ident.phone] if ident.phone else [],
+                "first_reported_at": received,
+                "last_reported_at": received,
+            },
+        )
+        account.first_reported_at = min(account.first_reported_at, received)
+        account.last_reported_at = max(account.last_reported_at, received)
+        account.save(update_fields=["first_reported_at", "last_reported_at"])
+        case = Case.objects.filter(account=account, status__in=Case.OPEN_STATUSES).first()
+        if case is None:
+            case = Case.objects.create(
+                account=account, category=category, opened_at=received, last_report_at=received
+            )
+        urgent = category in URGENT_CATEGORIES or rng.random() < 0.05
+        Report.objects.create(
+            source_kind=source,
+            organisation=organisation,
+            external_reference=external_reference,
+            category=category,
+            description=rng.choice(DESCRIPTIONS[category]),
+            account_identifier_submitted=raw,
+            received_at=received,
+            urgent=urgent,
+            account=account,
+            case=case,
+            receipt_code=receipt_code_new(),
+            reporter_name="Warga" if source == SourceKind.PUBLIC else "",
+        )

@@ -1,0 +1,348 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.categories import Category, Urgency
+from accounts.models import ChatAccount, Platform
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_REVIEW = "in_review", _("In review")
+        ESCALATED = "escalated", _("Escalated")
+        PROPOSED = "proposed", _("Takedown proposed")
+        APPROVED = "approved", _("Takedown approved")
+        DISMISSED = "dismissed", _("Dismissed")
+        CLOSED = "closed", _("Closed")
+
+    # A case in one of these holds its account: a new report joins it.
+    OPEN_STATUSES = ("open", "in_review", "escalated", "proposed", "approved")
+
+    account = models.ForeignKey(ChatAccount, on_delete=models.PROTECT, related_name="cases")
+    previous_case = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default="open")
+    # Denormalised from the reports, kept by the intake service, so the queue reads one table.
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    urgent = models.BooleanField(_("urgent"), default=False)
+    report_count = models.PositiveIntegerField(default=0)
+    reporter_count = models.PositiveIntegerField(default=0)
+    source_kinds = models.CharField(max_length=64, blank=True)  # e.g. "ministry,public"
+    priority = models.FloatField(_("priority"), default=0.0)
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    last_report_at = models.DateTimeField(_("last report"), default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    # Optimistic locking: every change of state bumps it; a form carries the one it saw.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(
+                    status__in=["open", "in_review", "escalated", "proposed", "approved"]
+                ),
+                name="case_one_open_per_account",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(claimed_by__isnull=True, claim_expires_at__isnull=True)
+                    | models.Q(claimed_by__isnull=False, claim_expires_at__isnull=False)
+                ),
+                name="case_claim_has_expiry",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-priority", "id"],
+                condition=models.Q(status="open"),
+                name="case_queue_open_idx",
+            ),
+            models.Index(fields=["status", "-priority", "id"], name="case_status_priority_idx"),
+            models.Index(fields=["claim_expires_at"], name="case_claim_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk}"
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Note {self.pk} on case {self.case_id}"
+
+
+class LegalBasis(models.Model):
+    """A law or regulation a takedown can rest on; administrators edit the list."""
+
+    code = models.SlugField(max_length=60, unique=True)
+    title = models.CharField(_("title"), max_length=300)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("legal basis")
+        verbose_name_plural = _("legal bases")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        DISMISS = "dismiss", _("Dismiss")
+        PROPOSE_TAKEDOWN = "propose_takedown", _("Propose takedown")
+        ESCALATE = "escalate", _("Escalate")
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    category = models.CharField(max_length=32, choices=Category.choices, blank=True)
+    legal_basis = models.ForeignKey(
+        LegalBasis, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    rationale = models.TextField()
+    case_version = models.PositiveIntegerField()  # the version the moderator decided on
+    batch_id = models.UUIDField(null=True, blank=True)  # bulk dismissals share one
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(rationale=""), name="decision_rationale_required"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome="propose_takedown")
+                | (models.Q(legal_basis__isnull=False) & ~models.Q(category="")),
+                name="decision_takedown_has_basis",
+            ),
+            # One decision per version of a case: the backstop against a double decision.
+            models.UniqueConstraint(
+                fields=["case", "case_version"], name="decision_once_per_version"
+            ),
+            # Target of the four-eyes composite foreign key from Approval (see migration).
+            models.UniqueConstraint(fields=["id", "moderator"], name="decision_id_moderator_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="decision_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} on case {self.case_id}"
+
+
+class Approval(models.Model):
+    class Verdict(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT, related_name="approval")
+    # A copy of decision.moderator, tied to it by a composite foreign key, so that the
+    # four-eyes rule can be a check constraint on this row.
+    decision_author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    supervisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals"
+    )
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(supervisor=models.F("decision_author")),
+                name="approval_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} decision {self.decision_id}"
+
+
+class TakedownRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        TAKEN_DOWN = "taken_down", _("Taken down")
+        REFUSED = "refused", _("Refused")
+        NOT_FOUND = "not_found", _("Not found")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Warning(models.IntegerChoices):
+        NONE = 0, _("None")
+        FIRST = 1, _("First warning")
+        SECOND = 2, _("Second warning")
+        BLOCKING = 3, _("Blocking recommended")
+
+    # The request id is also the Idempotency-Key the operator sees.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    approval = models.OneToOneField(Approval, on_delete=models.PROTECT, related_name="request")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="takedown_requests")
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ChatAccount, on_delete=models.PROTECT, related_name="+")
+    category = models.CharField(max_length=32, choices=Category.choices)
+    legal_basis = models.CharField(max_length=300)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices)
+    summary = models.TextField()
+    issued_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    operator_reference = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    warning_level = models.PositiveSmallIntegerField(choices=Warning.choices, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="takedown_due_idx"),
+            models.Index(fields=["platform", "status"], name="takedown_platform_status_idx"),
+            models.Index(fields=["deadline"], name="takedown_deadline_idx"),
+            models.Index(fields=["issued_at"], name="takedown_issued_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Takedown {self.pk}"
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP call to an operator: the delivery history of a request."""
+
+    request = models.ForeignKey(
+        TakedownRequest, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["request", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "number"], name="delivery_attempt_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of {self.request_id}"
+
+
+class AuditEvent(models.Model):
+    """Append-only and hash-chained (DESIGN.md "The audit trail")."""
+
+    class ActorKind(models.TextChoices):
+        USER = "user", _("Staff user")
+        ORGANISATION = "organisation", _("Source organisation")
+        OPERATOR = "operator", _("Platform operator")
+        PUBLIC = "public", _("Member of the public")
+        SYSTEM = "system", _("System")
+
+    sequence = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=60)
+    subject_type = models.CharField(max_length=60, blank=True)
+    subject_id = models.CharField(max_length=64, blank=True)
+    subject_label = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["action", "created_at"], name="audit_action_time_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx"),
+            models.Index(fields=["actor_user", "created_at"], name="audit_actor_time_idx"),
+            models.Index(fields=["created_at"], name="audit_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action}"
+
+
+def _export_storage():
+    return storages["exports"]
+
+
+class Export(models.Model):
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        JSONL = "jsonl", "JSON Lines"
+        XLSX = "xlsx", "XLSX"
+        DSA = "dsa", _("DSA statements of reasons (JSON)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, default="decisions")
+    filters = models.JSONField(default=dict)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    include_contacts = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveIntegerField(default=0)  # rows written so far
+    total = models.PositiveIntegerField(null=True, blank=True)
+    rows = models.PositiveIntegerField(null=True, blank=True)
+    file = models.FileField(storage=_export_storage, max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.format})"
+
+
+class StaffPreference(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="saring_preference"
+    )
+    keep_evidence_blurred = models.BooleanField(
+        _("keep evidence blurred"),
+        default=False,
+        help_text=_("Evidence stays blurred until each picture is revealed on its own."),
+    )
+
+    def __str__(self) -> str:
+        return f"Preferences of user {self.user_id}"

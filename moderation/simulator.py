@@ -1,0 +1,297 @@
+"""A stand-in platform operator, for the demo, the tests and the benchmarks.
+
+It implements the operator's side of DESIGN.md "Takedown request to an operator" over real
+HTTP: checks the signature and freshness, records each request by its Idempotency-Key
+(answering 409 with the same reference to a repeat), answers with a reference, and calls
+back later with the outcome, signed with the callback secret. Switches make it misbehave:
+a share of 503s, of 429s with Retry-After, added latency, or hanging connections. They can be
+changed while it runs (POST /_config), so a test can make it fail for a while, then recover.
+
+    POST /<platform>/takedowns    the operator endpoint
+    GET  /_stats                  counts: received, duplicates, failures, callbacks
+    GET  /_requests               what was received, by Idempotency-Key
+    POST /_config                 change the switches (JSON)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+from accounts import signing
+
+logger = logging.getLogger("saring.operator_sim")
+
+Secrets = Callable[[str], tuple[str, str] | None]  # platform slug -> (signing, callback)
+
+
+@dataclass
+class Switches:
+    failure_rate: float = 0.0  # share of requests answered 503
+    rate_429: float = 0.0  # share answered 429 with Retry-After
+    retry_after: int = 1
+    hang_rate: float = 0.0  # share that never get an answer in time
+    hang_seconds: float = 30.0
+    latency_ms: int = 0
+    callback_delay: float = 2.0  # seconds before calling back; negative: never call back
+    not_found_rate: float = 0.0  # share of callbacks saying not_found
+    refuse_rate: float = 0.0  # share of callbacks saying refused
+
+    def update(self, values: dict) -> None:
+        for key, value in values.items():
+            if not hasattr(self, key):
+                raise ValueError(f"unknown switch {key!r}")
+            setattr(self, key, type(getattr(self, key))(value))
+
+
+@dataclass
+class Received:
+    reference: str
+    platform: str
+    body: dict
+    first_at: float
+    deliveries: int = 1
+    request_ids: set = field(default_factory=set)
+
+
+class OperatorSimulator:
+    def __init__(
+        self,
+        secrets: Secrets | dict[str, tuple[str, str]],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        switches: Switches | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self._secrets = secrets.get if isinstance(secrets, dict) else secrets
+        self.switches = switches or Switches()
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.received: dict[str, Received] = {}
+        self.counts = {
+            "requests": 0,
+            "accepted": 0,
+            "duplicates": 0,
+            "rejected_signature": 0,
+            "failed_503": 0,
+            "throttled_429": 0,
+            "hung": 0,
+            "bad_request": 0,
+            "callbacks_sent": 0,
+            "callbacks_failed": 0,
+        }
+        self.callback_results: list[dict] = []
+        self.server = ThreadingHTTPServer((host, port), self._handler_class())
+        self.server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        self._timers: list[threading.Timer] = []
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def endpoint(self, platform: str) -> str:
+        return f"{self.url}/{platform}/takedowns"
+
+    def start(self) -> OperatorSimulator:
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.server.serve_forever()
+
+    def stop(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def stats(self) -> dict:
+        with self.lock:
+            return {
+                **self.counts,
+                "distinct_requests": len(self.received),
+                "switches": asdict(self.switches),
+            }
+
+    # --- the operator's behaviour ------------------------------------------------------
+
+    def handle_takedown(self, platform: str, headers, body: bytes) -> tuple[int, dict, dict]:
+        """Return (status, extra headers, JSON body) for one POST to the operator endpoint."""
+        with self.lock:
+            self.counts["requests"] += 1
+        secrets = self._secrets(platform)
+        if secrets is None:
+            return 404, {}, {"error": f"unknown platform {platform!r}"}
+        problem = signing.verify(
+            secrets[0],
+            timestamp=headers.get(signing.TIMESTAMP_HEADER),
+            signature=headers.get(signing.SIGNATURE_HEADER),
+            body=body,
+        )
+        if problem:
+            with self.lock:
+                self.counts["rejected_signature"] += 1
+            return 401, {}, {"error": problem}
+        key = headers.get("Idempotency-Key", "")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            payload = None
+        if not key or not isinstance(payload, dict) or payload.get("request_id") != key:
+            with self.lock:
+                self.counts["bad_request"] += 1
+            return 400, {}, {"error": "Idempotency-Key must equal the body's request_id"}
+
+        switches = self.switches
+        if switches.latency_ms:
+            time.sleep(switches.latency_ms / 1000)
+        roll = self.random.random()
+        if roll < switches.hang_rate:
+            with self.lock:
+                self.counts["hung"] += 1
+            time.sleep(switches.hang_seconds)
+            return 504, {}, {"error": "hung"}
+        roll = self.random.random()
+        if roll < switches.rate_429:
+            with self.lock:
+                self.counts["throttled_429"] += 1
+            return 429, {"Retry-After": str(switches.retry_after)}, {"error": "slow down"}
+        roll = self.random.random()
+        if roll < switches.failure_rate:
+            with self.lock:
+                self.counts["failed_503"] += 1
+            return 503, {}, {"error": "temporarily unavailable"}
+
+        with self.lock:
+            seen = self.received.get(key)
+            if seen is not None:
+                seen.deliveries += 1
+                self.counts["duplicates"] += 1
+                return 409, {}, {"reference": seen.reference, "status": "already received"}
+            reference = f"SIM-{platform.upper()}-{uuid.uuid4().hex[:10]}"
+            self.received[key] = Received(
+                reference=reference, platform=platform, body=payload, first_at=time.time()
+            )
+            self.counts["accepted"] += 1
+        if switches.callback_delay >= 0 and payload.get("callback_url"):
+            timer = threading.Timer(
+                switches.callback_delay, self._call_back, args=(platform, payload, secrets[1])
+            )
+            timer.daemon = True
+            self._timers.append(timer)
+            timer.start()
+        return 201, {}, {"reference": reference}
+
+    def _call_back(self, platform: str, payload: dict, callback_secret: str) -> None:
+        roll = self.random.random()
+        if roll < self.switches.not_found_rate:
+            outcome, reason = "not_found", "The account no longer exists."
+        elif roll < self.switches.not_found_rate + self.switches.refuse_rate:
+            outcome, reason = "refused", "The operator disputes the order."
+        else:
+            outcome, reason = "taken_down", ""
+        body = json.dumps(
+            {
+                "request_id": payload["request_id"],
+                "status": outcome,
+                "reason": reason,
+                "actioned_at": datetime.now(UTC).isoformat(),
+            }
+        ).encode()
+        for attempt in range(5):
+            headers = {
+                "Content-Type": "application/json",
+                **signing.signed_headers(callback_secret, body),
+            }
+            try:
+                response = requests.post(
+                    payload["callback_url"], data=body, headers=headers, timeout=10
+                )
+                result = {"request_id": payload["request_id"], "status": response.status_code}
+                if response.status_code < 500:
+                    with self.lock:
+                        self.counts["callbacks_sent"] += 1
+                        self.callback_results.append(result)
+                    return
+            except requests.RequestException as exc:
+                result = {"request_id": payload["request_id"], "error": str(exc)}
+            time.sleep(min(2**attempt, 30))
+        with self.lock:
+            self.counts["callbacks_failed"] += 1
+            self.callback_results.append(result)
+        logger.warning("callback for %s gave up: %s", payload["request_id"], result)
+
+    def _handler_class(self):
+        simulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _send(self, status: int, body: dict, headers: dict | None = None) -> None:
+                data = json.dumps(body, default=str).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _body(self) -> bytes:
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length > 0 else b""
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                if self.path == "/_stats":
+                    self._send(200, simulator.stats())
+                elif self.path == "/_requests":
+                    with simulator.lock:
+                        listing = {
+                            key: {
+                                "reference": r.reference,
+                                "platform": r.platform,
+                                "deliveries": r.deliveries,
+                                "body": r.body,
+                            }
+                            for key, r in simulator.received.items()
+                        }
+                    self._send(200, listing)
+                else:
+                    self._send(404, {"error": "not found"})
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self._body()
+                parts = self.path.strip("/").split("/")
+                if parts == ["_config"]:
+                    try:
+                        simulator.switches.update(json.loads(body or b"{}"))
+                    except (ValueError, TypeError) as exc:
+                        self._send(400, {"error": str(exc)})
+                        return
+                    self._send(200, asdict(simulator.switches))
+                elif len(parts) == 2 and parts[1] == "takedowns":
+                    status, headers, payload = simulator.handle_takedown(
+                        parts[0], self.headers, body
+                    )
+                    self._send(status, payload, headers)
+                else:
+                    self._send(404, {"error": "not found"})
+
+            def log_message(self, format: str, *args) -> None:  # noqa: A002
+                logger.info("%s %s", self.address_string(), format % args)
+
+        return Handler

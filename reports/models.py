@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.files.storage import storages
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.categories import Category
+from accounts.models import ChatAccount
+
+
+class SourceKind(models.TextChoices):
+    MINISTRY = "ministry", _("Ministry")
+    POLICE = "police", _("Police")
+    AGENCY = "agency", _("Other agency")
+    PUBLIC = "public", _("Public")
+
+
+class SourceOrganisation(models.Model):
+    class Kind(models.TextChoices):
+        MINISTRY = "ministry", _("Ministry")
+        POLICE = "police", _("Police")
+        AGENCY = "agency", _("Other agency")
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("source organisation")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A bearer token of a source organisation. Only its SHA-256 is stored; the token itself
+    is shown once, when it is issued."""
+
+    organisation = models.ForeignKey(
+        SourceOrganisation, on_delete=models.PROTECT, related_name="tokens"
+    )
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    # The first characters, kept in clear so people can tell their tokens apart.
+    prefix = models.CharField(max_length=12)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.organisation.slug} {self.prefix}…"
+
+
+class Report(models.Model):
+    source_kind = models.CharField(_("source kind"), max_length=16, choices=SourceKind.choices)
+    organisation = models.ForeignKey(
+        SourceOrganisation, null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    # The source organisation's own id for the report: its idempotency key.
+    external_reference = models.CharField(max_length=200, null=True, blank=True)
+    # SHA-256 of the submitted body, to tell a retry (same body) from a conflict.
+    payload_hash = models.CharField(max_length=64, blank=True)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
+    description = models.TextField(_("description"), blank=True)
+    content_urls = ArrayField(models.TextField(), default=list, blank=True)
+    account_identifier_submitted = models.CharField(max_length=1000)
+    observed_at = models.DateTimeField(_("observed at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    urgent = models.BooleanField(_("suggested urgent"), default=False)
+    account = models.ForeignKey(ChatAccount, on_delete=models.PROTECT, related_name="reports")
+    case = models.ForeignKey("moderation.Case", on_delete=models.PROTECT, related_name="reports")
+    # A public reporter's contact details: restricted to supervisors.
+    reporter_name = models.CharField(max_length=200, blank=True)
+    reporter_email = models.EmailField(max_length=254, blank=True)
+    reporter_phone = models.CharField(max_length=40, blank=True)
+    reporter_consent = models.BooleanField(default=False)
+    receipt_code = models.CharField(max_length=16, unique=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "external_reference"],
+                condition=models.Q(external_reference__isnull=False),
+                name="report_external_reference_unique_per_org",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(source_kind="public", organisation__isnull=True)
+                    | (~models.Q(source_kind="public") & models.Q(organisation__isnull=False))
+                ),
+                name="report_public_has_no_organisation",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "received_at"], name="report_case_received_idx"),
+            models.Index(fields=["account", "received_at"], name="report_account_received_idx"),
+            models.Index(fields=["received_at", "source_kind"], name="report_received_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} ({self.receipt_code})"
+
+
+def _evidence_storage():
+    return storages["evidence"]
+
+
+class Evidence(models.Model):
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="evidence")
+    file = models.FileField(storage=_evidence_storage, upload_to="%Y/%m/%d/", max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100)  # sniffed from the bytes, never trusted
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by_organisation = models.ForeignKey(
+        SourceOrganisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = _("evidence")
+        indexes = [models.Index(fields=["sha256"], name="evidence_sha256_idx")]
+
+    def __str__(self) -> str:
+        return f"Evidence {self.pk} of report {self.report_id}"

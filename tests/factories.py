@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import factory
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from accounts.models import ChatAccount, Platform
+from moderation.models import Case, Decision, LegalBasis
+from reports.models import Report, SourceOrganisation
+from reports.services import receipt_code_new
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@saring.example")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            # get_or_create: a transactional test's flush removes the migration's groups.
+            self.groups.add(*(Group.objects.get_or_create(name=str(role))[0] for role in extracted))
+        if create:
+            self.save()
+
+
+class PlatformFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Platform
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"platform{n}")
+    name = factory.LazyAttribute(lambda p: p.slug.title())
+    endpoint_url = factory.LazyAttribute(lambda p: f"http://127.0.0.1:9/{p.slug}/takedowns")
+    signing_secret = factory.LazyAttribute(lambda p: f"signing-secret-of-{p.slug}-0123456789abcdef")
+    callback_secret = factory.LazyAttribute(
+        lambda p: f"callback-secret-of-{p.slug}-0123456789abcdef"
+    )
+
+
+class ChatAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChatAccount
+
+    platform = factory.SubFactory(PlatformFactory)
+    identifier = factory.Sequence(lambda n: f"account{n}")
+    identifier_kind = "handle"
+    first_reported_at = factory.LazyFunction(timezone.now)
+    last_reported_at = factory.LazyFunction(timezone.now)
+
+
+class SourceOrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SourceOrganisation
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"org{n}")
+    name = factory.LazyAttribute(lambda o: o.slug.upper())
+    kind = "ministry"
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    account = factory.SubFactory(ChatAccountFactory)
+    category = "prostitution"
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Report
+
+    source_kind = "ministry"
+    organisation = factory.SubFactory(SourceOrganisationFactory)
+    external_reference = factory.Sequence(lambda n: f"EXT-{n}")
+    category = "prostitution"
+    description = "Open BO"
+    account_identifier_submitted = factory.LazyAttribute(lambda r: r.case.account.identifier)
+    case = factory.SubFactory(CaseFactory)
+    account = factory.LazyAttribute(lambda r: r.case.account)
+    receipt_code = factory.LazyFunction(receipt_code_new)
+
+
+class LegalBasisFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LegalBasis
+        django_get_or_create = ["code"]
+
+    code = "uu-ite-27-1"
+    title = "UU ITE Pasal 27 ayat (1)"
+
+
+class DecisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Decision
+
+    case = factory.SubFactory(CaseFactory)
+    moderator = factory.SubFactory(UserFactory)
+    outcome = "propose_takedown"
+    category = "prostitution"
+    legal_basis = factory.SubFactory(LegalBasisFactory)
+    rationale = "Profile advertises paid sex with a price list."
+    case_version = factory.LazyAttribute(lambda d: d.case.version)

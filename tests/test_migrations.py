@@ -1,0 +1,27 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_the_models_and_migrations_agree():
+    out = io.StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_roles_exist_after_migrating():
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "Moderator",
+        "Supervisor",
+        "Auditor",
+        "Administrator",
+    }
+    administrator = Group.objects.get(name="Administrator")
+    codenames = set(administrator.permissions.values_list("codename", flat=True))
+    assert {"change_platform", "add_sourceorganisation", "change_user"} <= codenames
+    assert not {c for c in codenames if c.startswith("delete_")}
