@@ -19,12 +19,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / ".data"
+DATA = Path(os.environ.get("SARING_DATA_DIR") or ROOT / ".data").resolve()
 PYTHON = sys.executable
 
 
@@ -159,6 +160,7 @@ def services(*, for_tests: bool) -> tuple[dict[str, str], list]:
     """Start what is not configured; return the environment for the app and the stoppers."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["SARING_DATA_DIR"] = str(DATA)
     stoppers: list = []
     if not env.get("DATABASE_URL"):
         pg = EmbeddedPostgres(DATA / "postgres")
@@ -181,13 +183,41 @@ def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+def _stop_on_terminate() -> None:
+    """SIGTERM or SIGHUP (a closed terminal, `kill`, a process manager) stop everything the
+    same way Ctrl-C does, instead of killing this process and orphaning the rest."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
+def _announce_when_ready(url: str, honcho: subprocess.Popen) -> None:
+    """The start-up logs push the first banner off screen: repeat the URL once it answers."""
+    import urllib.request
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and honcho.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}login/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    print(f"\n  Saring is ready: {url}  (Ctrl-C stops everything)\n", flush=True)
+                    return
+        except OSError:
+            time.sleep(0.5)
+
+
 def run() -> int:
+    _stop_on_terminate()
     env, stoppers = services(for_tests=False)
     port = env.setdefault("PORT", "8000")
+    url = f"http://127.0.0.1:{port}/"
     env.setdefault("DEBUG", "1")
     env.setdefault("SARING_HTTPS", "0")
     env.setdefault("SECRET_KEY", secret_key())
-    env.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("SITE_URL", url.rstrip("/"))
     env.setdefault("OPERATOR_SIM_PORT", str(free_port(8025)))
     env.setdefault("OPERATOR_SIMULATOR_URL", f"http://127.0.0.1:{env['OPERATOR_SIM_PORT']}")
     env.setdefault("PYTHONUNBUFFERED", "1")
@@ -196,18 +226,19 @@ def run() -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "seed_demo")
-        print(
-            f"\n  Saring is starting at http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n",
-            flush=True,
-        )
+        print(f"\n  Saring is starting at {url}  (Ctrl-C stops everything)\n", flush=True)
         honcho = subprocess.Popen(
             [str(Path(PYTHON).parent / "honcho"), "-f", "Procfile", "start"], cwd=ROOT, env=env
         )
+        threading.Thread(target=_announce_when_ready, args=(url, honcho), daemon=True).start()
         return honcho.wait()
     except KeyboardInterrupt:
         if honcho is not None:
+            # A terminal's Ctrl-C has reached honcho already; a SIGTERM to us has not.
+            with contextlib.suppress(ProcessLookupError):
+                honcho.send_signal(signal.SIGINT)
             try:
-                return honcho.wait(30)
+                honcho.wait(60)
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
                 honcho.kill()
         return 130
@@ -217,6 +248,7 @@ def run() -> int:
 
 
 def test(args: list[str]) -> int:
+    _stop_on_terminate()
     env, stoppers = services(for_tests=True)
     env["DEBUG"] = "0"
     env["SARING_HTTPS"] = "0"
@@ -234,6 +266,7 @@ def test(args: list[str]) -> int:
 
 
 def bench(names: list[str]) -> int:
+    _stop_on_terminate()
     scripts = sorted((ROOT / "bench").glob("*.py"))
     if names:
         scripts = [path for path in scripts if path.stem in names]
@@ -263,6 +296,7 @@ def bench(names: list[str]) -> int:
 
 
 def env_only() -> int:
+    _stop_on_terminate()
     env, stoppers = services(for_tests=False)
     print(f"export DATABASE_URL='{env['DATABASE_URL']}'")
     print(f"export REDIS_URL='{env['REDIS_URL']}'")

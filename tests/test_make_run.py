@@ -1,5 +1,6 @@
-"""`make run`'s script brings up every process, serves the login page, lets each demo user in,
-and Ctrl-C stops everything, leaving no stray process."""
+"""`make run` on a fresh machine: embedded PostgreSQL and Redis under the data directory,
+every process of the Procfile, the login page, each demo user's home — and Ctrl-C (or a
+SIGTERM) stops all of it, leaving no stray process. A second run reuses the data."""
 
 from __future__ import annotations
 
@@ -10,14 +11,11 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import psutil
-import psycopg
 import pytest
 import requests
-from django.conf import settings
 
 from moderation.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF
 from scripts.dev import free_port
@@ -30,39 +28,7 @@ EXPECTED = {
     "rqworker": "manage.py rqworker",
     "operator": "manage.py operator_sim",
 }
-
-
-def admin_dsn() -> dict:
-    db = settings.DATABASES["default"]
-    return {
-        "host": db["HOST"],
-        "port": db["PORT"] or None,
-        "user": db["USER"],
-        "password": db["PASSWORD"] or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-
-
-@pytest.fixture
-def scratch_database():
-    name = f"saring_runcheck_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(**admin_dsn()) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    db = settings.DATABASES["default"]
-    host = db["HOST"]
-    if host.startswith("/"):
-        url = f"postgresql://{db['USER']}:{db['PASSWORD']}@/{name}?host={host}"
-    else:
-        url = f"postgresql://{db['USER']}:{db['PASSWORD']}@{host}:{db['PORT'] or 5432}/{name}"
-    yield url
-    with psycopg.connect(**admin_dsn()) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def read_lines(stream, into: list[str]) -> None:
-    for line in iter(stream.readline, ""):
-        into.append(line)
+HOMES = {"moderator": "/queue/", "supervisor": "/queue/", "auditor": "/audit/", "admin": "/admin/"}
 
 
 def sign_in(base: str, username: str) -> requests.Response:
@@ -77,89 +43,125 @@ def sign_in(base: str, username: str) -> requests.Response:
     )
 
 
-def test_make_run_starts_everything_and_ctrl_c_stops_everything(scratch_database, tmp_path):
-    port, sim_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_database,
-        "REDIS_URL": settings.REDIS_URL.rsplit("/", 1)[0] + "/3",
-        "PORT": str(port),
-        "OPERATOR_SIM_PORT": str(sim_port),
-        "STATIC_ROOT": str(tmp_path / "static"),
-        "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
-    }
-    for name in (
-        "DEBUG",
-        "SARING_HTTPS",
-        "SECRET_KEY",
-        "SITE_URL",
-        "OPERATOR_SIMULATOR_URL",
-        "DJANGO_ALLOW_ASYNC_UNSAFE",
-    ):
-        env.pop(name, None)
-    lines: list[str] = []
-    # Its own process group, like a terminal's foreground job, so Ctrl-C reaches all of it.
-    proc = subprocess.Popen(
-        [sys.executable, "scripts/dev.py", "run"],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    threading.Thread(target=read_lines, args=(proc.stdout, lines), daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    children: list[psutil.Process] = []
-    try:
+def processes_using(data_dir: Path) -> list[psutil.Process]:
+    """Everything still running from this data directory, children or not (PostgreSQL is
+    started through pg_ctl and is nobody's child)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if str(data_dir) in cmdline:
+            found.append(proc)
+    return found
+
+
+class Run:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key
+            not in {
+                "DATABASE_URL",
+                "REDIS_URL",
+                "DEBUG",
+                "SARING_HTTPS",
+                "SECRET_KEY",
+                "SITE_URL",
+                "OPERATOR_SIMULATOR_URL",
+                "DJANGO_ALLOW_ASYNC_UNSAFE",
+                "STATIC_ROOT",
+                "PRIVATE_MEDIA_ROOT",
+            }
+        }
+        env.update(
+            SARING_DATA_DIR=str(data_dir),
+            PORT=str(self.port),
+            OPERATOR_SIM_PORT=str(free_port()),
+            REDIS_PORT=str(free_port()),
+        )
+        self.lines: list[str] = []
+        # Its own process group, like a terminal's foreground job.
+        self.proc = subprocess.Popen(
+            [sys.executable, "scripts/dev.py", "run"],
+            cwd=ROOT,
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def _read(self) -> None:
+        for line in iter(self.proc.stdout.readline, ""):
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_until_up(self) -> list[psutil.Process]:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            assert proc.poll() is None, "".join(lines)
-            try:
-                if requests.get(f"{base}/login/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+            assert self.proc.poll() is None, self.output
+            if "Saring is ready" in self.output:
+                break
+            time.sleep(0.3)
         else:
-            pytest.fail("the login page never answered:\n" + "".join(lines))
-        output = "".join(lines)
-        assert f"http://127.0.0.1:{port}/" in output
-        for username, *_ in DEMO_STAFF:
-            assert username in output
-
-        # Every process of the Procfile is running.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            children = psutil.Process(proc.pid).children(recursive=True)
+            pytest.fail("the login page never answered:\n" + self.output)
+        missing = list(EXPECTED)
+        while time.monotonic() < deadline and missing:
+            children = psutil.Process(self.proc.pid).children(recursive=True)
             commands = [" ".join(child.cmdline()) for child in children if child.is_running()]
             missing = [
                 name
                 for name, marker in EXPECTED.items()
                 if not any(marker in command for command in commands)
             ]
-            if not missing:
-                break
-            time.sleep(0.5)
-        assert not missing, f"not running: {missing}\n{output}"
-        assert requests.get(f"http://127.0.0.1:{sim_port}/_stats", timeout=5).status_code == 200
+            time.sleep(0.3)
+        assert not missing, f"not running: {missing}\n{self.output}"
+        return children
 
-        homes = {
-            "moderator": "/queue/",
-            "supervisor": "/queue/",
-            "auditor": "/audit/",
-            "admin": "/admin/",
-        }
-        for username, home in homes.items():
-            response = sign_in(base, username)
-            assert response.status_code == 200, username
-            assert response.url == base + home, (username, response.url)
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
+    def stop(self, how: str) -> None:
+        if how == "ctrl-c":
+            os.killpg(self.proc.pid, signal.SIGINT)
+        else:
+            self.proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(60)
+            self.proc.wait(90)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("make run did not stop within 60 s of Ctrl-C:\n" + "".join(lines))
-    gone, alive = psutil.wait_procs(children, timeout=10)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            pytest.fail(f"make run did not stop within 90 s of {how}:\n{self.output}")
+
+
+def test_make_run_on_a_fresh_machine_and_again(tmp_path):
+    data_dir = tmp_path / "data"
+    first = Run(data_dir)
+    try:
+        children = first.wait_until_up()
+        assert f"http://127.0.0.1:{first.port}/" in first.output
+        assert "Demo data loaded" in first.output
+        for username, *_ in DEMO_STAFF:
+            assert username in first.output
+        assert (data_dir / "postgres" / "PG_VERSION").exists()
+        for username, home in HOMES.items():
+            response = sign_in(first.base, username)
+            assert (response.status_code, response.url) == (200, first.base + home), username
+    finally:
+        first.stop("ctrl-c")
+    gone, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, f"left running after Ctrl-C: {[p.cmdline() for p in alive]}"
+    assert not processes_using(data_dir), "PostgreSQL or Redis outlived Ctrl-C"
+
+    second = Run(data_dir)
+    try:
+        children = second.wait_until_up()
+        assert "Demo data already loaded; nothing added." in second.output
+        assert sign_in(second.base, "moderator").url == second.base + "/queue/"
+    finally:
+        second.stop("sigterm")
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"left running after SIGTERM: {[p.cmdline() for p in alive]}"
+    assert not processes_using(data_dir), "PostgreSQL or Redis outlived SIGTERM"
