@@ -280,7 +280,7 @@ class AuditEvent(models.Model):
     subject_id = models.CharField(max_length=64, blank=True)
     subject_label = models.CharField(max_length=300, blank=True)
     data = models.JSONField(default=dict)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)  # as the web server saw it
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

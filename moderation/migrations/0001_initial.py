@@ -179,7 +179,7 @@ class Migration(migrations.Migration):
                 ('subject_id', models.CharField(blank=True, max_length=64)),
                 ('subject_label', models.CharField(blank=True, max_length=300)),
                 ('data', models.JSONField(default=dict)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
+                ('ip_address', models.CharField(blank=True, max_length=45)),
                 ('prev_hash', models.CharField(max_length=64)),
                 ('hash', models.CharField(max_length=64, unique=True)),
                 ('actor_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import path
 
 from config.roles import Role
 from moderation import selectors
@@ -29,3 +30,10 @@ def supervisor_home(request: HttpRequest) -> HttpResponse:
 @role_required(Role.AUDITOR)
 def audit_home(request: HttpRequest) -> HttpResponse:
     return render(request, "moderation/audit_home.html", {"summary": selectors.audit_summary()})
+
+
+urlpatterns = [
+    path("queue/", queue, name="queue"),
+    path("supervision/", supervisor_home, name="supervisor_home"),
+    path("audit/", audit_home, name="audit_home"),
+]

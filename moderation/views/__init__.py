@@ -1,0 +1,1 @@
+"""Moderation's pages, one module per area; each module lists its own urlpatterns."""
