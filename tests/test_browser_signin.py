@@ -7,6 +7,7 @@ import re
 import pytest
 
 from config.roles import Role
+from tests.browser import sign_in
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,10 +27,7 @@ def test_a_moderator_signs_in_and_sees_the_queue(page, site_server):
 
 def test_the_language_switch_works_without_inline_script(page, site_server):
     UserFactory(username="siti", roles=[Role.SUPERVISOR])
-    page.goto(site_server.url + "/login/")
-    page.get_by_label("Username").fill("siti")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, site_server.url, "siti")
     page.wait_for_url(re.compile(r"/queue/$"))
     page.select_option("#language-select", "id")
     page.wait_for_selector("html[lang=id]")
