@@ -60,7 +60,12 @@ class RequestBodyLimit:
             started[:] = [status, headers, exc_info]
             return lambda data: None  # Django never uses the legacy write()
 
-        result = self.app(environ, delayed_start)
+        try:
+            result = self.app(environ, delayed_start)
+        except RequestDataTooBig:
+            if not capped.exceeded:
+                raise
+            return self._refuse(start_response)
         if capped.exceeded:
             if hasattr(result, "close"):
                 result.close()
