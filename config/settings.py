@@ -276,6 +276,7 @@ MIDDLEWARE.insert(
 )
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Saring")
 OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes double the wait: 1 s, 2 s, 4 s …
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # administrators never see anyone's TOTP secret
 
 # --- Content-Security-Policy (django-csp 4) ------------------------------------------------
 # No inline script or style anywhere: page behaviour lives in static/js, looks in static/css.

@@ -16,6 +16,11 @@ ROLE_FLAGS = ("is_active", "is_staff", "is_superuser")
 
 
 class AuditedTOTPDeviceAdmin(TOTPDeviceAdmin):
+    def get_urls(self):
+        # Without django-otp's "config" and "qrcode" pages: an administrator must never see
+        # someone's TOTP secret, or the second factor would be theirs too.
+        return super(TOTPDeviceAdmin, self).get_urls()
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change and obj.confirmed:

@@ -197,9 +197,10 @@ def test_a_supervisor_enrols_by_qr_code_and_confirms_with_a_code():
     device = TOTPDevice.objects.get(user=user)
     assert device.confirmed
     assert client.get("/supervision/").status_code == 200
-    assert [
-        a for a in actions() if a.startswith("auth.2fa")
-    ] == ["auth.2fa_enrolment_failed", "auth.2fa_enrolled"]
+    assert [a for a in actions() if a.startswith("auth.2fa")] == [
+        "auth.2fa_enrolment_failed",
+        "auth.2fa_enrolled",
+    ]
 
 
 def test_the_enrolment_secret_is_dropped_after_repeated_wrong_codes():
