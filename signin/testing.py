@@ -62,3 +62,25 @@ def code_for_secret(base32_secret: str, *, steps_ahead: int = 0) -> str:
     from base64 import b32decode
 
     return f"{TOTP(b32decode(base32_secret), drift=steps_ahead).token():06d}"
+
+
+class keep_test_connection:
+    """Call the WSGI application directly inside a test's transaction: Django closes the
+    database connection at the end of every request, which would end the test's transaction;
+    its own test client switches that off the same way."""
+
+    def __enter__(self):
+        from django.core import signals
+        from django.db import close_old_connections
+
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        return self
+
+    def __exit__(self, *exc):
+        from django.core import signals
+        from django.db import close_old_connections
+
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+        return False

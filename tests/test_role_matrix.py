@@ -200,6 +200,19 @@ def test_the_table_names_no_url_that_is_gone():
     assert not stale, f"EXPECTED lists URLs the URL conf no longer has: {stale}"
 
 
+def api_token_for(organisation) -> str:
+    """Issue a token to the organisation, stored as the intake API stores them (only the
+    SHA-256 of the token), and return the token itself."""
+    raw = "sar_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        organisation=organisation,
+        label="test",
+        prefix=raw[:12],
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+    )
+    return raw
+
+
 @pytest.fixture
 def world(request, client_for):
     """One of everything the URLs point at, and a signed-in client per role."""
@@ -210,14 +223,7 @@ def world(request, client_for):
     evidence = make_evidence()
     evidence.report = report
     evidence.save(update_fields=["report"])
-    raw = "sar_" + secrets.token_urlsafe(32)
-    # Stored as the intake API stores tokens: only the SHA-256 of the token.
-    ApiToken.objects.create(
-        organisation=other,
-        label="matrix",
-        prefix=raw[:12],
-        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
-    )
+    raw = api_token_for(other)
     users = {
         name: request.getfixturevalue(name)
         for name in ("moderator", "supervisor", "auditor", "administrator")

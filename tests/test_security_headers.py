@@ -16,6 +16,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
 
 from config.bodylimit import RequestBodyLimit
+from signin.testing import keep_test_connection
 from tests.test_evidence_access import make_evidence
 from tests.test_settings_env import production_env
 
@@ -188,8 +189,9 @@ def wsgi_post(app, path: str, body: bytes, *, declared: int | None) -> tuple[str
     else:
         environ.pop("CONTENT_LENGTH", None)
     status: list[str] = []
-    chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
-    return status[0], b"".join(chunks)
+    with keep_test_connection():
+        chunks = app(environ, lambda s, headers, exc_info=None: status.append(s))
+        return status[0], b"".join(chunks)
 
 
 def test_the_site_runs_behind_the_body_cap(settings):
