@@ -258,7 +258,13 @@ AXES_LOCKOUT_PARAMETERS = [
     for item in env_list("SIGNIN_LOCKOUT_BY", ["username", "ip_address"])
 ]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "signin.services.client_ip"  # the same address the audit trail keeps
+AXES_CLIENT_IP_CALLABLE = "signin.services.client_ip"
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For
+# (each proxy appends the address it saw; anything further left is the client's to forge).
+# Without it every failure would count against the proxy's own address.
+SARING_PROXY_HOPS = env_int(
+    "SARING_PROXY_HOPS", 1 if env_bool("SARING_BEHIND_PROXY", False) else 0, minimum=0
+)
 AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
 AXES_VERBOSE = False
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from binascii import unhexlify
 
 import django_otp
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
@@ -32,7 +33,13 @@ SESSION_ENROLMENT_FAILURES_KEY = "signin_enrolment_failures"
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address django-axes counts failures for: the one the audit trail records."""
+    """The address django-axes counts failures for: the peer, or behind trusted reverse
+    proxies (settings.SARING_PROXY_HOPS) the address the outermost of them saw."""
+    hops = settings.SARING_PROXY_HOPS
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops]
     return request_ip(request) or ""
 
 

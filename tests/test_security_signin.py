@@ -367,3 +367,17 @@ def test_the_admin_has_no_login_page_of_its_own():
     response = Client().get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_failures_count_against_the_forwarded_address_only_behind_a_proxy(settings):
+    from django.test import RequestFactory
+
+    from signin.services import client_ip
+
+    request = RequestFactory().get(
+        "/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9"
+    )
+    settings.SARING_PROXY_HOPS = 0
+    assert client_ip(request) == "10.0.0.1"  # a forged header counts for nothing
+    settings.SARING_PROXY_HOPS = 1
+    assert client_ip(request) == "203.0.113.9"  # what our proxy saw, not what was claimed
