@@ -6,6 +6,7 @@ secure and HTTPS is assumed; `make run` and `make test` switch those off for loo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -238,3 +239,73 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Sign-in: lockout (django-axes) ------------------------------------------------------
+# Repeated failed sign-ins lock out the username and, separately, the client address; the
+# lock lifts by itself after the cool-off. Attempts made while locked out do not extend it,
+# so an attacker cannot keep a person locked out for ever by guessing on.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "signin.backends.StaffBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SIGNIN_LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_COOLOFF_MINUTES", 15, minimum=1))
+# "username,ip_address": either one is locked on its own; "username+ip_address": only the pair.
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env_list("SIGNIN_LOCKOUT_BY", ["username", "ip_address"])
+]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "signin.services.client_ip"
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For
+# (each proxy appends the address it saw; anything further left is the client's to forge).
+# Without it every failure would count against the proxy's own address.
+SARING_PROXY_HOPS = env_int(
+    "SARING_PROXY_HOPS", 1 if env_bool("SARING_BEHIND_PROXY", False) else 0, minimum=0
+)
+AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
+AXES_VERBOSE = False
+
+# --- Sign-in: two-factor (django-otp, TOTP) ------------------------------------------------
+# Supervisors and administrators must pass a TOTP code before any page (signin.middleware);
+# everyone else may enrol from their account page.
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "signin"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django_otp.middleware.OTPMiddleware") + 1,
+    "signin.middleware.SignInPolicyMiddleware",
+)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Saring")
+OTP_TOTP_THROTTLE_FACTOR = 1  # wrong codes double the wait: 1 s, 2 s, 4 s …
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # administrators never see anyone's TOTP secret
+
+# --- Content-Security-Policy (django-csp 4) ------------------------------------------------
+# No inline script or style anywhere: page behaviour lives in static/js, looks in static/css.
+# The API docs page alone adds data: images (signin.apidocs).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# --- Request body cap (config/bodylimit.py, applied in config/wsgi.py) ---------------------
+# Refused with 413 before Django reads the body: by Content-Length, and by bytes actually read.
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)

@@ -4,6 +4,7 @@ reports grouped into cases. Idempotent: a second run adds nothing."""
 from __future__ import annotations
 
 import random
+from base64 import b32decode
 from datetime import timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.categories import URGENT_CATEGORIES, Category
 from accounts.identifiers import normalise_identifier
@@ -31,6 +33,13 @@ DEMO_STAFF = [
     ("auditor", "Rina", "Wijaya", [Role.AUDITOR]),
     ("admin", "Hendra", "Gunawan", [Role.ADMINISTRATOR]),
 ]
+# Demo data only: the TOTP secrets (base32) of the demo people whose role needs two-factor
+# sign-in, printed beside the logins so the demo stays usable with any authenticator app.
+DEMO_TOTP_SECRETS = {
+    "supervisor": "SARINGDEMOSUPERVISORSATUAAAAAAAA",
+    "supervisor2": "SARINGDEMOSUPERVISORDUAAAAAAAAAA",
+    "admin": "SARINGDEMOADMINISTRATORAAAAAAAAA",
+}
 DEMO_PLATFORMS = [
     ("michat", "MiChat", r"michat\.(?:com|id)/(?:u/|profile/)?@?([A-Za-z0-9_.]+)"),
     ("telegram", "Telegram", r"t\.me/@?([A-Za-z0-9_]{4,})"),
@@ -147,7 +156,10 @@ class Command(BaseCommand):
         self.stdout.write(f"\n  Demo logins (password for all: {DEMO_PASSWORD})")
         for username, first, last, roles in DEMO_STAFF:
             role_names = ", ".join(role.value for role in roles)
-            self.stdout.write(f"    {username:<12} {role_names:<14} {first} {last}")
+            line = f"    {username:<12} {role_names:<14} {first} {last}"
+            if username in DEMO_TOTP_SECRETS:
+                line = f"{line:<48} TOTP secret {DEMO_TOTP_SECRETS[username]}"
+            self.stdout.write(line)
 
     def _platforms(self) -> None:
         simulator = settings.OPERATOR_SIMULATOR_URL
@@ -193,6 +205,9 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
                 user.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in roles))
+            if username in DEMO_TOTP_SECRETS and not TOTPDevice.objects.filter(user=user).exists():
+                key = b32decode(DEMO_TOTP_SECRETS[username]).hex()
+                TOTPDevice.objects.create(user=user, name="Demo authenticator", key=key)
 
     def _reports(self, count: int, rng: random.Random) -> int:
         now = timezone.now()

@@ -1,0 +1,30 @@
+"""Who must use a second factor, and the small facts about a person's devices."""
+
+from __future__ import annotations
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from config.roles import Role, has_role
+
+# DESIGN.md: supervisors approve takedowns, administrators manage people and tokens.
+TWO_FACTOR_ROLES = (Role.SUPERVISOR, Role.ADMINISTRATOR)
+
+# Session keys written at sign-in (signin.services) and read by signin.middleware.
+SESSION_EPOCH_KEY = "signin_epoch"
+SESSION_HAS_DEVICE_KEY = "signin_has_device"
+SESSION_PENDING_KEY = "signin_pending_totp_key"
+
+
+def two_factor_required(user) -> bool:
+    return has_role(user, *TWO_FACTOR_ROLES)
+
+
+def confirmed_device(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+
+
+def current_epoch(user) -> int:
+    try:
+        return user.signin_epoch.epoch
+    except user._meta.model.signin_epoch.RelatedObjectDoesNotExist:
+        return 0

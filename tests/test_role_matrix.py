@@ -1,0 +1,321 @@
+# ruff: noqa: E501 - the expectations table reads best one URL a line
+"""The role matrix: every URL of the site and the API, for every role, gets exactly what
+DESIGN.md "People" allows.
+
+The URLs are not listed by hand: they are found by walking the URL conf
+(`django.urls.get_resolver()`, into every include), so a new view cannot escape. A URL that
+is not classified in EXPECTED below makes `test_every_url_is_classified` fail, naming it.
+
+HOW TO CLASSIFY A URL — add a line to EXPECTED, keyed by its URL name with namespace
+("moderation:queue"; an unnamed pattern is keyed "<namespace:>route", e.g. "admin:<unnamed>
+auth/user/<path:object_id>/"). Keys may be shell-style globs ("admin:*"); an exact key wins
+over a glob, a longer glob over a shorter one.
+
+    "moderation:queue": row(LOGIN, OK, OK, 403, 403, LOGIN),
+
+The six outcomes are, in this order, for the roles in ROLES:
+    anonymous, moderator, supervisor, auditor, administrator, other_org
+`other_org` is a request carrying `Authorization: Bearer <token>` of a source organisation
+that does NOT own the test's report (for web pages it is just another signed-out visitor).
+
+An outcome is one of:
+    OK           200
+    LOGIN        a redirect to the sign-in page (/login/, or the admin's, which sends there)
+    REDIRECT     any other redirect (301/302/303), e.g. a role's home sending it on
+    GATE_PASSED  anything but a redirect to sign-in or a 5xx: past the admin site's gate (for
+                 the many Django admin pages, where a 403 is the model permissions' answer,
+                 e.g. no delete permission for anyone, and the exact answers Django's business)
+    a number     exactly that status: 201, 204, 400, 401, 403, 404, 405, 409 …
+    a tuple      any of the outcomes in it
+
+`row(...)` takes keyword options:
+    method="POST"         send this method instead of GET (a fresh client per request, so a
+                          state-changing POST such as signing out does not spoil the rest)
+    data={...}            the form/JSON body of that request
+    json=True             send `data` as JSON
+    kwargs={name: f}      how to fill a path converter: f(world) -> value. Without it a
+                          converter is filled from SAMPLES by its name (pk, platform, …).
+
+Every response of every role must also carry the strict Content-Security-Policy (or, for
+evidence files, their own sandboxing one) and never `'unsafe-inline'`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import django_rq
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.regex_helper import normalize
+from rq import Worker
+
+from reports.models import ApiToken
+from tests.factories import PlatformFactory, ReportFactory, SourceOrganisationFactory
+from tests.test_evidence_access import make_evidence
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "moderator", "supervisor", "auditor", "administrator", "other_org")
+OK, LOGIN, REDIRECT, GATE_PASSED = "OK", "LOGIN", "REDIRECT", "GATE_PASSED"
+
+
+@dataclass(frozen=True)
+class Row:
+    outcomes: tuple
+    method: str = "GET"
+    data: dict | None = None
+    json: bool = False
+    kwargs: dict = field(default_factory=dict)
+
+
+def row(*outcomes, method="GET", data=None, json=False, kwargs=None) -> Row:
+    assert len(outcomes) == len(ROLES), f"a row needs {len(ROLES)} outcomes: {ROLES}"
+    return Row(tuple(outcomes), method, data, json, kwargs or {})
+
+
+# fmt: off
+EXPECTED: dict[str, Row] = {
+    # name                          anonymous  moderator  supervisor auditor   administrator other_org
+    "home":                         row(LOGIN, REDIRECT,  REDIRECT,  REDIRECT, REDIRECT,     LOGIN),
+    "login":                        row(OK,    REDIRECT,  REDIRECT,  REDIRECT, REDIRECT,     OK),
+    "logout":                       row(LOGIN, LOGIN,     LOGIN,     LOGIN,    LOGIN,        LOGIN, method="POST"),
+    "healthz":                      row(OK,    OK,        OK,        OK,       OK,           OK),
+    "set_language":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT,   REDIRECT,
+                                        method="POST", data={"language": "en", "next": "/"}),
+    # Sign-in and the account pages (signin app).
+    "signin:account":               row(LOGIN, OK,        OK,        OK,       OK,           LOGIN),
+    "signin:verify":                row(LOGIN, REDIRECT,  REDIRECT,  REDIRECT, REDIRECT,     LOGIN),
+    "signin:enrol":                 row(LOGIN, OK,        REDIRECT,  OK,       REDIRECT,     LOGIN),
+    "signin:two_factor_remove":     row(LOGIN, REDIRECT,  REDIRECT,  REDIRECT, REDIRECT,     LOGIN, method="POST"),
+    "signin:password_change":       row(LOGIN, OK,        OK,        OK,       OK,           LOGIN),
+    "signin:sign_out_everywhere":   row(LOGIN, LOGIN,     LOGIN,     LOGIN,    LOGIN,        LOGIN, method="POST"),
+    # API description: public, like the API's own error messages.
+    "api-schema":                   row(OK,    OK,        OK,        OK,       OK,           OK),
+    "api-docs":                     row(OK,    OK,        OK,        OK,       OK,           OK),
+    # Evidence: staff who review or audit, never an administrator as such, never a token.
+    "reports:evidence":             row(LOGIN, OK,        OK,        OK,       403,          LOGIN),
+    # Moderation pages.
+    "moderation:queue":             row(LOGIN, OK,        OK,        403,      403,          LOGIN),
+    "moderation:supervisor_home":   row(LOGIN, 403,       OK,        403,      403,          LOGIN),
+    "moderation:audit_home":        row(LOGIN, 403,       403,       OK,       403,          LOGIN),
+    # The Django admin (and the RQ dashboard inside it): administrators only.
+    "admin:*":                      row(LOGIN, LOGIN,     LOGIN,     LOGIN,    GATE_PASSED,  LOGIN),
+    "admin:login":                  row(LOGIN, LOGIN,     LOGIN,     LOGIN,    LOGIN,        LOGIN),
+    "admin:logout":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, 405,        REDIRECT),
+    # django-rq's JSON statistics answer 401 without staff rights or its own API token.
+    "admin:django_rq_home_json":    row((401, LOGIN), (401, LOGIN), (401, LOGIN), (401, LOGIN), GATE_PASSED,
+                                        (401, LOGIN)),
+    # KNOWN DEFECTS of django-rq's admin pages, reachable by administrators only: its
+    # scheduler page needs rq-scheduler (not installed) and its stand-in "dashboard" model
+    # has no table behind its object pages. Listed so the matrix stays honest about them.
+    "admin:django_rq_scheduler_jobs": row(LOGIN, LOGIN,   LOGIN,     LOGIN,    500,          LOGIN),
+    "admin:django_rq_dashboard_*":  row(LOGIN, LOGIN,     LOGIN,     LOGIN,    (500, GATE_PASSED), LOGIN),
+    "admin:<unnamed>admin/django_rq/dashboard/<path:object_id>/":
+                                    row(LOGIN, LOGIN,     LOGIN,     LOGIN,    (500, GATE_PASSED), LOGIN),
+}
+# fmt: on
+
+# How path converters are filled, by name, from the objects `world` creates.
+SAMPLES: dict[str, Any] = {
+    "pk": lambda w: w.evidence.pk,
+    "id": lambda w: w.users["administrator"].pk,
+    "object_id": lambda w: w.users["administrator"].pk,
+    "content_type_id": lambda w: ContentType.objects.get_for_model(w.users["administrator"]).pk,
+    "app_label": lambda w: "auth",
+    "url": lambda w: "no-such-page/",
+    "platform": lambda w: w.platform.slug,
+    "report_id": lambda w: w.report.pk,
+    "queue_index": lambda w: 0,
+    "scheduler_index": lambda w: 0,
+    "connection_index": lambda w: 0,
+    "job_id": lambda w: w.rq_job.id,
+    "result_id": lambda w: "no-such-result",
+    "key": lambda w: w.rq_worker.key,
+    "scheduler_name": lambda w: "no-such-scheduler",
+    "cron_job_name": lambda w: "no-such-job",
+    "token": lambda w: "guessed-token",
+}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str  # what EXPECTED is keyed by
+    format: str  # the path with %(name)s placeholders
+    params: tuple[str, ...]
+
+
+def endpoints() -> list[Endpoint]:
+    """Every URL pattern of the URL conf, includes walked, as a fillable path."""
+    found: list[Endpoint] = []
+
+    def walk(patterns, prefix_formats, namespace, route_prefix):
+        for pattern in patterns:
+            possibilities = normalize(pattern.pattern.regex.pattern)
+            # Optional groups give several paths: take the one that uses the most parameters.
+            fmt, params = max(possibilities, key=lambda p: len(p[1]))
+            formats = [(f + fmt, [*p, *params]) for f, p in prefix_formats]
+            route = route_prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, formats, ns, route)
+            elif isinstance(pattern, URLPattern):
+                key = (
+                    f"{namespace}{pattern.name}" if pattern.name else f"{namespace}<unnamed>{route}"
+                )
+                for f, p in formats:
+                    found.append(Endpoint(key, "/" + f, tuple(p)))
+
+    walk(get_resolver().url_patterns, [("", [])], "", "")
+    return found
+
+
+def expectation(key: str) -> Row | None:
+    if key in EXPECTED:
+        return EXPECTED[key]
+    globs = [k for k in EXPECTED if any(c in k for c in "*?[") and fnmatch.fnmatchcase(key, k)]
+    return EXPECTED[max(globs, key=len)] if globs else None
+
+
+def test_every_url_is_classified():
+    missing = sorted({e.key for e in endpoints() if expectation(e.key) is None})
+    assert not missing, (
+        "These URLs are not in EXPECTED of tests/test_role_matrix.py. Classify each one: add "
+        "a row saying what every role gets (the format is at the top of that file):\n  "
+        + "\n  ".join(missing)
+    )
+
+
+def test_the_table_names_no_url_that_is_gone():
+    keys = {e.key for e in endpoints()}
+    stale = sorted(k for k in EXPECTED if not any(c in k for c in "*?[") and k not in keys)
+    assert not stale, f"EXPECTED lists URLs the URL conf no longer has: {stale}"
+
+
+def api_token_for(organisation) -> str:
+    """Issue a token to the organisation, stored as the intake API stores them (only the
+    SHA-256 of the token), and return the token itself."""
+    raw = "sar_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        organisation=organisation,
+        label="test",
+        prefix=raw[:12],
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+    )
+    return raw
+
+
+@pytest.fixture
+def world(request, client_for):
+    """One of everything the URLs point at, and a signed-in client per role."""
+    platform = PlatformFactory(slug="michat")
+    owner = SourceOrganisationFactory(slug="owner-org")
+    other = SourceOrganisationFactory(slug="other-org", kind="police")
+    report = ReportFactory(organisation=owner)
+    evidence = make_evidence()
+    evidence.report = report
+    evidence.save(update_fields=["report"])
+    raw = api_token_for(other)
+    users = {
+        name: request.getfixturevalue(name)
+        for name in ("moderator", "supervisor", "auditor", "administrator")
+    }
+    # A queued RQ job for the admin's RQ dashboard pages (no worker runs it here).
+    rq_job = django_rq.get_queue("default", commit_mode="auto").enqueue("builtins.len", "matrix")
+    request.addfinalizer(rq_job.delete)
+    queue = django_rq.get_queue("default")
+    rq_worker = Worker([queue], connection=queue.connection, name=f"matrix-{secrets.token_hex(4)}")
+    rq_worker.register_birth()
+    request.addfinalizer(rq_worker.register_death)
+    world = SimpleNamespace(
+        platform=platform,
+        report=report,
+        evidence=evidence,
+        users=users,
+        other_token=raw,
+        rq_job=rq_job,
+        rq_worker=rq_worker,
+    )
+
+    def client(role: str) -> Client:
+        # A crash is reported as the 500 it is, in the list of failures, not as an exception.
+        if role == "anonymous":
+            return Client(raise_request_exception=False)
+        if role == "other_org":
+            return Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client = client_for(users[role])
+        client.raise_request_exception = False
+        return client
+
+    world.client = client
+    return world
+
+
+def outcome_holds(expected, response) -> bool:
+    if isinstance(expected, tuple):
+        return any(outcome_holds(e, response) for e in expected)
+    status = response.status_code
+    location = response.get("Location", "")
+    to_login = status in {301, 302, 303} and location.startswith(("/login/", "/admin/login/"))
+    if expected == OK:
+        return status == 200
+    if expected == LOGIN:
+        return to_login
+    if expected == REDIRECT:
+        return status in {301, 302, 303} and not to_login
+    if expected == GATE_PASSED:
+        return not to_login and status < 500
+    return status == expected
+
+
+def fill(endpoint: Endpoint, rule: Row, world) -> str:
+    values = {}
+    for name in endpoint.params:
+        source = rule.kwargs.get(name) or SAMPLES.get(name)
+        assert source is not None, (
+            f"{endpoint.key}: no sample value for the path parameter {name!r}; add one to "
+            "SAMPLES or to the row's kwargs in tests/test_role_matrix.py"
+        )
+        values[name] = source(world)
+    return endpoint.format % values
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_design_allows_on_every_url(world, role):
+    failures = []
+    shared = world.client(role)
+    classified = [(e, expectation(e.key)) for e in endpoints() if expectation(e.key)]
+    # GETs first: a POST such as "sign out everywhere" ends the shared client's session too.
+    classified.sort(key=lambda pair: pair[1].method != "GET")
+    for endpoint, rule in classified:
+        path = fill(endpoint, rule, world)
+        expected = rule.outcomes[ROLES.index(role)]
+        client = shared if rule.method == "GET" else world.client(role)
+        send = getattr(client, rule.method.lower())
+        # A savepoint per request: a page that breaks the transaction breaks only itself.
+        with transaction.atomic():
+            if rule.json:
+                response = send(path, rule.data or {}, content_type="application/json")
+            else:
+                response = send(path, rule.data or {})
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        if not outcome_holds(expected, response):
+            failures.append(
+                f"{rule.method} {path} [{endpoint.key}]: expected {expected}, got "
+                f"{response.status_code} {response.get('Location', '')}"
+            )
+        policy = response.get("Content-Security-Policy", "")
+        if not policy or "unsafe-inline" in policy:
+            failures.append(
+                f"{rule.method} {path} [{endpoint.key}]: CSP missing or weak: {policy!r}"
+            )
+    assert not failures, f"{role}:\n  " + "\n  ".join(failures)
