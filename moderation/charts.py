@@ -40,8 +40,8 @@ def _pattern(chart_id: str, index: int) -> str:
     pid = f"{chart_id}-p{index}"
     kind = index % 4
     if kind == 0:
-        return f'<pattern id="{pid}" width="8" height="8" patternUnits="userSpaceOnUse"><rect width="8" height="8" fill="{colour}"/></pattern>'
-    if kind == 1:
+        marks = ""
+    elif kind == 1:
         marks = '<path d="M-2,2 l4,-4 M0,8 l8,-8 M6,10 l4,-4" stroke="#fff" stroke-width="1.6"/>'
     elif kind == 2:
         marks = '<circle cx="4" cy="4" r="1.6" fill="#fff"/>'

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Case as When_, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case as When_
+from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identifiers import normalise_handle, normalise_phone
@@ -184,7 +186,8 @@ def account_timeline(*, account: ChatAccount) -> tuple[list[TimelineEntry], bool
                 e.created_at,
                 "audit",
                 e.action,
-                _("by %(actor)s · %(subject)s") % {"actor": e.actor_label, "subject": e.subject_label},
+                _("by %(actor)s · %(subject)s")
+                % {"actor": e.actor_label, "subject": e.subject_label},
             )
         )
     entries.sort(key=lambda entry: entry.at)
@@ -214,7 +217,8 @@ def search(*, query: str) -> SearchResults:
     """Accounts by identifier in any format, handle prefix/substring or display name; reports
     by receipt code or external reference; takedown requests by id. Every branch is an
     index lookup (unique, GIN on phone numbers, trigram on identifier and display name)."""
-    text = (query or "").strip()
+    # Control characters (NUL above all, which PostgreSQL refuses in text) mean nothing here.
+    text = "".join(ch for ch in (query or "") if unicodedata.category(ch)[0] != "C").strip()
     results = SearchResults(query=text)
     if not text:
         results.message = _(
@@ -245,7 +249,9 @@ def search(*, query: str) -> SearchResults:
         results.accounts = list(
             ChatAccount.objects.filter(exact | fuzzy)
             .annotate(
-                rank=When_(When(exact, then=Value(0)), default=Value(1), output_field=IntegerField())
+                rank=When_(
+                    When(exact, then=Value(0)), default=Value(1), output_field=IntegerField()
+                )
                 if exact
                 else Value(1)
             )

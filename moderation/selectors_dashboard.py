@@ -105,9 +105,7 @@ def raw_daily_counts(
             issued=Count("*"),
             done=Count("pk", filter=done),
             h4=Count("pk", filter=done & Q(resolved_at__lte=F("issued_at") + timedelta(hours=4))),
-            h24=Count(
-                "pk", filter=done & Q(resolved_at__lte=F("issued_at") + timedelta(hours=24))
-            ),
+            h24=Count("pk", filter=done & Q(resolved_at__lte=F("issued_at") + timedelta(hours=24))),
             in_time=Count("pk", filter=done & Q(resolved_at__lte=F("deadline"))),
         )
     )

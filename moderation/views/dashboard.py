@@ -75,8 +75,10 @@ def _sla_chart(figures: Dashboard):
     return charts.bar_chart(
         chart_id="chart-sla",
         title=_("Takedowns completed within 4 and 24 hours, by platform"),
-        desc=_("Grouped bars: the share of requests issued in the period that the platform "
-               "took down within 4 hours, within 24 hours and before the deadline."),
+        desc=_(
+            "Grouped bars: the share of requests issued in the period that the platform "
+            "took down within 4 hours, within 24 hours and before the deadline."
+        ),
         labels=[row["platform"].name for row in rows],
         series=[
             charts.Series(_("within 4 h"), [row["share_4h"] or 0 for row in rows]),
@@ -138,15 +140,38 @@ def _csv_rows(chart: str, figures: Dashboard) -> list[list]:
     if chart == "open-cases":
         keys = [key for key, _low, _high in AGE_BUCKETS]
         rows = [["category", *keys, "total"]]
-        rows += [[row["category"], *(row[k] for k in keys), row["total"]] for row in figures.open_cases]
+        rows += [
+            [row["category"], *(row[k] for k in keys), row["total"]] for row in figures.open_cases
+        ]
         return rows
     if chart == "sla":
-        rows = [["platform", "issued", "taken_down", "within_4h", "share_4h_percent",
-                 "within_24h", "share_24h_percent", "before_deadline", "share_before_deadline_percent"]]
+        rows = [
+            [
+                "platform",
+                "issued",
+                "taken_down",
+                "within_4h",
+                "share_4h_percent",
+                "within_24h",
+                "share_24h_percent",
+                "before_deadline",
+                "share_before_deadline_percent",
+            ]
+        ]
         for row in figures.sla:
-            rows.append([row["platform"].slug, row["issued"], row["taken_down"],
-                         row["within_4h"], row["share_4h"], row["within_24h"], row["share_24h"],
-                         row["in_time"], row["share_in_time"]])
+            rows.append(
+                [
+                    row["platform"].slug,
+                    row["issued"],
+                    row["taken_down"],
+                    row["within_4h"],
+                    row["share_4h"],
+                    row["within_24h"],
+                    row["share_24h"],
+                    row["in_time"],
+                    row["share_in_time"],
+                ]
+            )
         return rows
     if chart == "overdue":
         rows = [["platform", "overdue_now"]]
@@ -154,7 +179,9 @@ def _csv_rows(chart: str, figures: Dashboard) -> list[list]:
         return rows
     rows = [["moderator", "total", "per_day_average", *(d.isoformat() for d in figures.day_list)]]
     for row in figures.throughput:
-        rows.append([row["moderator"].get_username(), row["total"], row["average"], *row["per_day"]])
+        rows.append(
+            [row["moderator"].get_username(), row["total"], row["average"], *row["per_day"]]
+        )
     return rows
 
 
