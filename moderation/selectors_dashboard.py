@@ -187,6 +187,8 @@ class Dashboard:
     reports: dict[str, list[int]]  # source kind -> count per day of day_list
     report_totals: dict[str, int]
     open_cases: list[dict]  # category rows with age bucket counts
+    open_by_status: dict[str, int]
+    requests_by_status: dict[str, int]  # unconfirmed takedown requests
     medians: dict
     medians_as_of: datetime
     sla: list[dict]  # per platform
@@ -196,6 +198,10 @@ class Dashboard:
     throughput: list[dict]  # per moderator
     decisions_total: int
     extra: dict = field(default_factory=dict)
+
+    @property
+    def in_flight(self) -> int:
+        return sum(n for status, n in self.requests_by_status.items() if status != "failed")
 
 
 def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboard:
@@ -227,11 +233,20 @@ def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboa
     else:
         medians, medians_as_of = medians_compute(since=wib_day_start(start)), now
 
-    overdue_rows = list(
-        TakedownRequest.objects.filter(status__in=UNCONFIRMED, deadline__lt=now)
-        .values_list("platform_id")
-        .annotate(n=Count("*"))
+    # Every unconfirmed request, per status and platform, with how many are past their
+    # deadline: one index-only scan of the partial index that holds nothing else.
+    unconfirmed = list(
+        TakedownRequest.objects.filter(status__in=UNCONFIRMED)
+        .values_list("status", "platform_id")
+        .annotate(n=Count("*"), overdue=Count("deadline", filter=Q(deadline__lt=now)))
     )
+    overdue_per_platform: dict[int, int] = defaultdict(int)
+    requests_by_status: dict[str, int] = dict.fromkeys(UNCONFIRMED, 0)
+    for status, pid, n, overdue in unconfirmed:
+        requests_by_status[status] += n
+        if overdue:
+            overdue_per_platform[pid] += overdue
+    overdue_rows = list(overdue_per_platform.items())
     platform_ids = set(takedowns) | {pid for pid, _ in overdue_rows}
     platforms = {p.pk: p for p in Platform.objects.filter(pk__in=platform_ids)}
     sla = []
@@ -274,6 +289,7 @@ def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboa
         ),
         key=lambda row: (-row["total"], row["moderator"].get_username()),
     )
+    open_cases, open_by_status = open_cases_now(now=now)
     return Dashboard(
         days=days,
         start=start,
@@ -283,7 +299,9 @@ def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboa
         day_list=day_list,
         reports=reports,
         report_totals={kind: sum(values) for kind, values in reports.items()},
-        open_cases=open_cases_by_category(now=now),
+        open_cases=open_cases,
+        open_by_status=open_by_status,
+        requests_by_status=requests_by_status,
         medians=medians,
         medians_as_of=medians_as_of,
         sla=sla,
@@ -299,28 +317,35 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def open_cases_by_category(*, now: datetime) -> list[dict]:
-    """Open cases per category and age (since the first report), through the partial index
-    that holds only open cases."""
+def open_cases_now(*, now: datetime) -> tuple[list[dict], dict[str, int]]:
+    """Open cases per category and age (since the first report), and per status, from one
+    index-only scan of the partial index that holds only open cases."""
     aggregates = {}
     for key, low, high in AGE_BUCKETS:
         q = Q(opened_at__lte=now - timedelta(hours=low))
         if high is not None:
             q &= Q(opened_at__gt=now - timedelta(hours=high))
         aggregates[key] = Count("opened_at", filter=q)
-    rows = {
-        row["category"]: row
-        for row in Case.objects.filter(status__in=Case.OPEN_STATUSES)
-        .values("category")
-        .annotate(total=Count("*"), **aggregates)
-    }
-    result = []
-    for value, label in Category.choices:
-        if value in rows:
-            row = rows[value]
-            result.append({"category": value, "label": label, **row})
-    result.sort(key=lambda row: -row["total"])
-    return result
+    by_category: dict[str, dict] = {}
+    by_status = dict.fromkeys(Case.OPEN_STATUSES, 0)
+    for row in (
+        Case.objects.filter(status__in=Case.OPEN_STATUSES)
+        .values("status", "category")
+        .annotate(total=Count("opened_at"), **aggregates)
+    ):
+        by_status[row["status"]] += row["total"]
+        into = by_category.setdefault(
+            row["category"], dict.fromkeys(["total", *(k for k, _l, _h in AGE_BUCKETS)], 0)
+        )
+        for key in into:
+            into[key] += row[key]
+    labels = dict(Category.choices)
+    result = [
+        {"category": value, "label": labels.get(value, value), **counts}
+        for value, counts in by_category.items()
+    ]
+    result.sort(key=lambda row: (-row["total"], row["category"]))
+    return result, by_status
 
 
 def decision_count(*, since: datetime, until: datetime | None = None, moderator=None) -> int:

@@ -9,12 +9,13 @@ UNCONFIRMED = "('pending', 'sent', 'acknowledged', 'failed')"
 # state: each app's models stay as their owners wrote them.
 INDEXES = [
     (
-        "dashboard_case_open_category_idx",
-        f"ON moderation_case (category, opened_at) WHERE status IN {OPEN}",
+        "dashboard_case_open_idx",
+        f"ON moderation_case (status, category, opened_at) WHERE status IN {OPEN}",
     ),
     (
         "dashboard_takedown_unconfirmed_idx",
-        f"ON moderation_takedownrequest (deadline, platform_id) WHERE status IN {UNCONFIRMED}",
+        f"ON moderation_takedownrequest (status, deadline, platform_id) "
+        f"WHERE status IN {UNCONFIRMED}",
     ),
     (
         "search_chataccount_identifier_trgm",

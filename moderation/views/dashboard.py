@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config.roles import Role
-from moderation import charts, selectors
+from moderation import charts
 from moderation.access import role_required
 from moderation.selectors_dashboard import AGE_BUCKETS, WINDOWS, Dashboard, dashboard_figures
 from reports.models import SourceKind
@@ -113,8 +113,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "figures": figures,
             "windows": WINDOWS,
-            "counts": selectors.case_counts(),
-            "takedowns": selectors.takedown_counts(),
             "age_buckets": [(key, AGE_LABELS[key]) for key, _low, _high in AGE_BUCKETS],
             "source_kinds": SourceKind.choices,
             "report_rows": [
