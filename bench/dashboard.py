@@ -32,7 +32,7 @@ os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
 
 # Smaller sizes for a quick try: DASHBOARD_BENCH_SIZES=1000,20000 make bench BENCH=dashboard
 SIZES = tuple(int(n) for n in os.environ.get("DASHBOARD_BENCH_SIZES", "1000,1000000").split(","))
-RENDERS = 7
+RENDERS = 9
 BENCH_DB = "saring_bench_dashboard"
 SOURCES = (("ministry", 0.45), ("police", 0.15), ("agency", 0.05), ("public", 0.35))
 CATEGORIES = (
@@ -44,12 +44,6 @@ CATEGORIES = (
     ("child_sexual_abuse", 0.02),
     ("terrorism", 0.01),
     ("disinformation", 0.04),
-)
-DATA_TABLES = (
-    "reports_evidence, moderation_deliveryattempt, moderation_takedownrequest, "
-    "moderation_approval, moderation_decision, moderation_casenote, reports_report, "
-    "moderation_case, accounts_chataccount, moderation_dashboarddaily, "
-    "moderation_dashboardrefresh"
 )
 
 
@@ -312,30 +306,43 @@ def seed(conn: psycopg.Connection, *, reports: int, refs: dict, now: datetime) -
     return counts
 
 
+def _db_name(size: int) -> str:
+    return f"{BENCH_DB}_{size}"
+
+
 def main() -> int:
     base_url = os.environ["DATABASE_URL"]
     with psycopg.connect(base_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    bench_url = _db_url(base_url, BENCH_DB)
-    os.environ["DATABASE_URL"] = bench_url
+        for size in SIZES:
+            admin.execute(f'DROP DATABASE IF EXISTS "{_db_name(size)}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{_db_name(size)}"')
+    os.environ["DATABASE_URL"] = _db_url(base_url, _db_name(SIZES[0]))
     try:
-        return run(bench_url)
+        return run(base_url)
     finally:
         from django.db import connections
 
         connections.close_all()
         with psycopg.connect(base_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            for size in SIZES:
+                admin.execute(f'DROP DATABASE IF EXISTS "{_db_name(size)}" WITH (FORCE)')
 
 
-def run(bench_url: str) -> int:
-    import django
+def _use(size: int) -> None:
+    """Point Django's connection at one size's database, connected before any timing."""
+    from django.db import connections
 
-    django.setup()
+    conn = connections["default"]
+    conn.close()
+    conn.settings_dict["NAME"] = _db_name(size)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _prepare(size: int, base_url: str) -> dict:
+    """Migrate, add the reference rows, seed, vacuum, refresh; return figures and a client."""
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
     from django.utils import timezone
 
@@ -344,6 +351,7 @@ def run(bench_url: str) -> int:
     from moderation.services.dashboard import dashboard_refresh
     from reports.models import SourceOrganisation
 
+    _use(size)
     call_command("migrate", verbosity=0)
     platforms = [
         Platform.objects.create(
@@ -385,60 +393,84 @@ def run(bench_url: str) -> int:
         "supervisors": supervisors,
         "basis": basis,
     }
+    url = _db_url(base_url, _db_name(size))
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        counts = seed(conn, reports=size, refs=refs, now=timezone.now())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    seeded = time.perf_counter() - started
+    started = time.perf_counter()
+    dashboard_refresh()
+    refresh_ms = (time.perf_counter() - started) * 1000
     client = Client()
     client.force_login(User.objects.get(username="supervisor0"))
+    print(
+        f"seeded {size:>9,} reports in {seeded:6.1f} s: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
+        flush=True,
+    )
+    return {"counts": counts, "seed_s": seeded, "refresh_ms": refresh_ms, "client": client}
 
-    results = {}
-    for size in SIZES:
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {DATA_TABLES} CASCADE")
-        now = timezone.now()
-        started = time.perf_counter()
-        with psycopg.connect(bench_url) as conn:
-            counts = seed(conn, reports=size, refs=refs, now=now)
-        with psycopg.connect(bench_url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
-        seeded = time.perf_counter() - started
-        started = time.perf_counter()
-        dashboard_refresh()
-        refresh_ms = (time.perf_counter() - started) * 1000
-        timings = {}
-        for days in (30, 90):
-            url = f"/supervision/?days={days}"
-            response = client.get(url)  # warm-up
-            assert response.status_code == 200, response.status_code
-            samples = []
-            for _ in range(RENDERS):
-                started = time.perf_counter()
-                response = client.get(url)
-                samples.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200
-            timings[days] = statistics.median(samples)
-            if os.environ.get("DASHBOARD_BENCH_QUERIES"):
-                from django.test.utils import CaptureQueriesContext
 
+def run(base_url: str) -> int:
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    results = {size: _prepare(size, base_url) for size in SIZES}
+    samples: dict[tuple[int, int], list[float]] = {(s, d): [] for s in SIZES for d in (30, 90)}
+    sql_ms: dict[tuple[int, int], list[float]] = {key: [] for key in samples}
+    # Renders alternate between the sizes, so that the load of a shared machine drifting
+    # during the run weighs on both alike.
+    for round_ in range(RENDERS + 1):
+        for size in SIZES:
+            _use(size)
+            client = results[size]["client"]
+            for days in (30, 90):
+                url = f"/supervision/?days={days}"
                 with CaptureQueriesContext(connection) as queries:
-                    client.get(url)
-                for q in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:4]:
-                    print(f"  {size} {days}d {float(q['time']) * 1000:7.1f} ms {q['sql'][:150]}")
-        results[size] = {"counts": counts, "seed_s": seeded, "refresh_ms": refresh_ms, **timings}
-        print(
-            f"seeded {size:>9,} reports in {seeded:6.1f} s: "
-            + ", ".join(f"{k} {v:,}" for k, v in counts.items()),
-            flush=True,
-        )
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.status_code
+                if round_ == 0:
+                    continue  # warm-up
+                samples[(size, days)].append(elapsed)
+                sql_ms[(size, days)].append(
+                    sum(float(q["time"]) for q in queries.captured_queries) * 1000
+                )
+                if os.environ.get("DASHBOARD_BENCH_QUERIES") and round_ == RENDERS:
+                    slow = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:4]
+                    for q in slow:
+                        print(
+                            f"  {size} {days}d {float(q['time']) * 1000:6.1f} ms {q['sql'][:110]}"
+                        )
 
-    small, large = results[SIZES[0]], results[SIZES[-1]]
+    med = {key: statistics.median(values) for key, values in samples.items()}
+    med_sql = {key: statistics.median(values) for key, values in sql_ms.items()}
+    small, large = SIZES[0], SIZES[-1]
     print()
-    print(f"{'reports':>10} | {'30 days ms':>10} | {'90 days ms':>10} | {'refresh ms':>10}")
-    print("-" * 50)
+    print(
+        f"{'reports':>10} | {'30 days ms':>10} | {'(SQL ms)':>8} | {'90 days ms':>10} | "
+        f"{'(SQL ms)':>8} | {'refresh ms':>10}"
+    )
+    print("-" * 74)
     for size in SIZES:
-        r = results[size]
-        print(f"{size:>10,} | {r[30]:>10.1f} | {r[90]:>10.1f} | {r['refresh_ms']:>10.1f}")
-    ratio30 = large[30] / small[30]
-    ratio90 = large[90] / small[90]
-    print(f"{'ratio':>10} | {ratio30:>10.2f} | {ratio90:>10.2f} |")
-    print(f"(median of {RENDERS} renders; refresh = the beat task's summary rewrite)")
+        print(
+            f"{size:>10,} | {med[(size, 30)]:>10.1f} | {med_sql[(size, 30)]:>8.1f} | "
+            f"{med[(size, 90)]:>10.1f} | {med_sql[(size, 90)]:>8.1f} | "
+            f"{results[size]['refresh_ms']:>10.1f}"
+        )
+    ratio30 = med[(large, 30)] / med[(small, 30)]
+    ratio90 = med[(large, 90)] / med[(small, 90)]
+    print(f"{'ratio':>10} | {ratio30:>10.2f} | {'':>8} | {ratio90:>10.2f} |")
+    print(
+        f"(median of {RENDERS} renders each, sizes interleaved; SQL = time in queries; "
+        "refresh = the Celery beat task's summary rewrite, not part of a render)"
+    )
     print(
         json.dumps(
             {
@@ -446,13 +478,13 @@ def run(bench_url: str) -> int:
                 "ratio_large_small": round(max(ratio30, ratio90), 3),
                 "ratio_30_days": round(ratio30, 3),
                 "ratio_90_days": round(ratio90, 3),
-                "ms_small_30": round(small[30], 1),
-                "ms_large_30": round(large[30], 1),
-                "ms_small_90": round(small[90], 1),
-                "ms_large_90": round(large[90], 1),
-                "refresh_ms_large": round(large["refresh_ms"], 1),
-                "reports_small": small["counts"]["reports"],
-                "reports_large": large["counts"]["reports"],
+                "ms_small_30": round(med[(small, 30)], 1),
+                "ms_large_30": round(med[(large, 30)], 1),
+                "ms_small_90": round(med[(small, 90)], 1),
+                "ms_large_90": round(med[(large, 90)], 1),
+                "refresh_ms_large": round(results[large]["refresh_ms"], 1),
+                "reports_small": results[small]["counts"]["reports"],
+                "reports_large": results[large]["counts"]["reports"],
             }
         )
     )

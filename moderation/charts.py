@@ -121,9 +121,9 @@ def column_chart(
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h
         for index, one in enumerate(series):
+            # A zero still gets its (empty) rect and tooltip: the page costs the same to
+            # build however sparse the data.
             value = one.values[i]
-            if not value:
-                continue
             h = plot_h * value / ceiling
             y -= h
             out.append(
