@@ -75,16 +75,22 @@ def _open(chart_id: str, width: int, height: int, title: str, desc: str, n_serie
     ]
 
 
-def _legend(chart_id: str, series: Sequence[Series], x: float, y: float) -> str:
-    parts = []
+def _legend(
+    chart_id: str, series: Sequence[Series], x0: float, y: float, width: float
+) -> tuple[str, float]:
+    """The key, wrapped onto more lines when it does not fit; returns it and its height."""
+    parts, x, lines = [], x0, 1
     for index, one in enumerate(series):
+        item = 34 + 7 * len(one.name)
+        if x > x0 and x + item > width:
+            x, y, lines = x0, y + 18, lines + 1
         parts.append(
             f'<g transform="translate({x:.1f},{y:.1f})">'
             f'<rect width="16" height="12" fill="url(#{chart_id}-p{index})" stroke="{INK}" '
             f'stroke-width="0.5"/><text x="22" y="10" fill="{INK}">{escape(one.name)}</text></g>'
         )
-        x += 34 + 7 * len(one.name)
-    return "".join(parts)
+        x += item
+    return "".join(parts), lines * 18
 
 
 def column_chart(
@@ -99,12 +105,14 @@ def column_chart(
 ) -> SafeString:
     """Stacked columns, one per label (e.g. a day), with each column's total written on top
     when there is room for it."""
-    left, right, top, bottom = 52, 12, 34, 46
+    left, right, bottom = 52, 12, 46
+    legend, legend_h = _legend(chart_id, series, left, 8, width - right)
+    top = 16 + legend_h
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     ceiling = _nice_ceiling(max(totals, default=0))
     out = _open(chart_id, width, height, title, desc, len(series))
-    out.append(_legend(chart_id, series, left, 8))
+    out.append(legend)
     for tick in range(5):
         value = ceiling * tick / 4
         y = top + plot_h - plot_h * tick / 4
@@ -166,7 +174,9 @@ def bar_chart(
     bar_h = 18
     rows = len(labels)
     row_h = (bar_h if stacked else bar_h * len(series)) + 12
-    top, bottom, right = 34, 10, 90
+    bottom, right = 10, 60
+    legend, legend_h = _legend(chart_id, series, 10, 8, width - 10)
+    top = 16 + legend_h
     height = top + bottom + max(rows, 1) * row_h
     plot_w = width - label_width - right
     if stacked:
@@ -175,15 +185,17 @@ def bar_chart(
     else:
         ceiling = maximum or _nice_ceiling(max((v for s in series for v in s.values), default=0))
     out = _open(chart_id, width, height, title, desc, len(series))
-    out.append(_legend(chart_id, series, label_width, 8))
+    out.append(legend)
     if not rows:
         out.append("</svg>")
         return mark_safe("".join(out))  # noqa: S308
     for i, label in enumerate(labels):
         y = top + i * row_h
+        room = int((label_width - 12) / 6.6)
+        short = label if len(label) <= room else label[: room - 1] + "…"
         out.append(
             f'<text x="{label_width - 8}" y="{y + (row_h - 12) / 2 + 4:.1f}" text-anchor="end" '
-            f'fill="{INK}">{escape(label)}</text>'
+            f'fill="{INK}"><title>{escape(label)}</title>{escape(short)}</text>'
         )
         x = label_width
         for index, one in enumerate(series):

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -116,15 +116,25 @@ def raw_daily_counts(
     return counts
 
 
-def _window_counts(start_day: date, refresh: DashboardRefresh | None) -> dict:
-    """The per-day counts from `start_day` on: the summary up to its refresh, plus the tail."""
+def _window_counts(start_day: date, refresh: DashboardRefresh | None, *, detailed: bool) -> dict:
+    """The counts from `start_day` on: the summary up to its refresh, plus the tail. Reports
+    come per day (the chart shows days); the rest is summed per key in the database, with
+    day None, unless `detailed` asks for decisions per day too (the throughput CSV)."""
     if refresh is None or refresh.window_start > start_day:
         return raw_daily_counts(since=wib_day_start(start_day))
-    counts: dict[tuple[str, date, str], int] = defaultdict(int)
-    for metric, day, key, value in DashboardDaily.objects.filter(day__gte=start_day).values_list(
+    per_day = [Metric.REPORTS, *([Metric.DECISIONS] if detailed else [])]
+    summary = DashboardDaily.objects.filter(day__gte=start_day)
+    counts: dict[tuple[str, date | None, str], int] = defaultdict(int)
+    for metric, day, key, value in summary.filter(metric__in=per_day).values_list(
         "metric", "day", "key", "value"
     ):
         counts[(metric, day, key)] += value
+    for metric, key, value in (
+        summary.exclude(metric__in=per_day)
+        .values_list("metric", "key")
+        .annotate(total=Sum("value"))
+    ):
+        counts[(metric, None, key)] += value
     for item, value in raw_daily_counts(since=refresh.refreshed_at).items():
         counts[item] += value
     return counts
@@ -204,7 +214,11 @@ class Dashboard:
         return sum(n for status, n in self.requests_by_status.items() if status != "failed")
 
 
-def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboard:
+def dashboard_figures(
+    *, days: int = 30, now: datetime | None = None, detailed: bool = False
+) -> Dashboard:
+    """Everything the dashboard shows for the last `days` WIB days. `detailed` adds each
+    person's decisions per day (row["per_day"]), which only the CSV needs."""
     if days not in WINDOWS:
         raise ValueError(f"days must be one of {WINDOWS}")
     now = now or timezone.now()
@@ -212,19 +226,22 @@ def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboa
     start = today - timedelta(days=days - 1)
     day_list = [start + timedelta(days=i) for i in range(days)]
     refresh = DashboardRefresh.objects.order_by("-refreshed_at").first()
-    counts = _window_counts(start, refresh)
+    counts = _window_counts(start, refresh, detailed=detailed)
 
     reports = {kind: [0] * days for kind in SourceKind.values}
-    decisions_by_user: dict[int, list[int]] = defaultdict(lambda: [0] * days)
+    decisions_by_user: dict[int, int] = defaultdict(int)
+    decisions_per_day: dict[int, list[int]] = defaultdict(lambda: [0] * days)
     takedowns: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(TAKEDOWN_METRICS, 0))
     for (metric, day, key), value in counts.items():
-        if not start <= day <= today:
+        if day is not None and not start <= day <= today:
             continue
-        index = (day - start).days
+        index = (day - start).days if day is not None else None
         if metric == Metric.REPORTS and key in reports:
             reports[key][index] += value
         elif metric == Metric.DECISIONS:
-            decisions_by_user[int(key)][index] += value
+            decisions_by_user[int(key)] += value
+            if index is not None:
+                decisions_per_day[int(key)][index] += value
         elif metric in TAKEDOWN_METRICS:
             takedowns[int(key)][metric] += value
 
@@ -280,11 +297,11 @@ def dashboard_figures(*, days: int = 30, now: datetime | None = None) -> Dashboa
         (
             {
                 "moderator": users[uid],
-                "per_day": per_day,
-                "total": sum(per_day),
-                "average": round(sum(per_day) / days, 2),
+                "per_day": decisions_per_day[uid] if detailed else None,
+                "total": total,
+                "average": round(total / days, 2),
             }
-            for uid, per_day in decisions_by_user.items()
+            for uid, total in decisions_by_user.items()
             if uid in users
         ),
         key=lambda row: (-row["total"], row["moderator"].get_username()),

@@ -65,7 +65,7 @@ def test_a_supervisor_reads_the_dashboard_in_english_and_indonesian(page, site_s
     assert page.get_by_role("heading", name="Supervisi", exact=True).is_visible()
     page.screenshot(path=str(ARTIFACTS / "dashboard-id.png"), full_page=True)
 
-    page.get_by_role("link", name=re.compile("90")).click()
+    page.locator('.segmented a[href="?days=90"]').click()
     page.wait_for_url(re.compile(r"days=90"))
     assert page.locator("svg.chart").count() == 4
     page.screenshot(path=str(ARTIFACTS / "dashboard-id-90.png"), full_page=True)

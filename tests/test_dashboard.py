@@ -202,8 +202,12 @@ def test_it_measures_throughput_per_person(known_decisions, refreshed):
     rows = {row["moderator"].username: row for row in figures.throughput}
     assert rows["moderator"]["total"] == 4
     assert rows["moderator"]["average"] == round(4 / 30, 2)
-    assert rows["moderator"]["per_day"][-1] == 1  # 00:05 WIB today
-    assert rows["moderator"]["per_day"][-2] == 2
+    detailed = dashboard_figures(days=30, detailed=True).throughput
+    per_day = {row["moderator"].username: row["per_day"] for row in detailed}
+    assert per_day["moderator"][-1] == 1  # 00:05 WIB today
+    assert per_day["moderator"][-2] == 2
+    assert per_day["moderator"][-6] == 1
+    assert sum(per_day["moderator"]) == 4
     assert rows["moderator2"]["total"] == 1
     assert figures.decisions_total == 5
     assert {r["moderator"].username: r["total"] for r in dashboard_figures(days=90).throughput} == {

@@ -14,7 +14,7 @@ INDEXES = [
     ),
     (
         "dashboard_takedown_unconfirmed_idx",
-        f"ON moderation_takedownrequest (status, deadline, platform_id) "
+        f"ON moderation_takedownrequest (deadline, status, platform_id) "
         f"WHERE status IN {UNCONFIRMED}",
     ),
     (
