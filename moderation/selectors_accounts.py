@@ -10,6 +10,8 @@ from datetime import datetime
 
 from django.db.models import Case as When_
 from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from accounts.identifiers import normalise_handle, normalise_phone
@@ -146,7 +148,10 @@ def account_timeline(*, account: ChatAccount) -> tuple[list[TimelineEntry], bool
                 _("Takedown request %(id)s issued to %(platform)s")
                 % {"id": t.pk, "platform": t.platform.name},
                 _("Deadline %(deadline)s · now %(status)s")
-                % {"deadline": t.deadline, "status": t.get_status_display()},
+                % {
+                    "deadline": date_format(timezone.localtime(t.deadline), "j M Y H:i"),
+                    "status": t.get_status_display(),
+                },
                 t.case_id,
             )
         )

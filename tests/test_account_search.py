@@ -192,3 +192,41 @@ def test_search_answers_empty_and_junk_queries_with_a_message(
     client_for, moderator, typed, message
 ):
     assert message in _search(client_for(moderator), typed)
+
+
+def _plan(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_search_and_dashboard_queries_can_use_their_indexes():
+    """With sequential scans priced out, the planner picks the migration's indexes: proof
+    that the queries are written so that the indexes match them."""
+    from accounts.models import ChatAccount
+    from moderation.models import Case, TakedownRequest
+    from reports.models import Report
+
+    ChatAccountFactory(identifier="openbo_jkt", display_name="Tante Girang")
+    assert "search_chataccount_identifier_trgm" in _plan(
+        ChatAccount.objects.filter(identifier__contains="bo_jk")
+    )
+    assert "search_chataccount_display_name_trgm" in _plan(
+        ChatAccount.objects.filter(display_name__icontains="girang")
+    )
+    assert "chataccount_phones_gin" in _plan(
+        ChatAccount.objects.filter(phone_numbers__contains=["+6281234567890"])
+    )
+    assert "search_report_external_reference_idx" in _plan(
+        Report.objects.filter(external_reference="POLRI-1")
+    )
+    assert "dashboard_case_open_idx" in _plan(
+        Case.objects.filter(status__in=Case.OPEN_STATUSES).values("status", "category")
+    )
+    assert "dashboard_takedown_unconfirmed_idx" in _plan(
+        TakedownRequest.objects.filter(
+            status__in=["pending", "sent", "acknowledged", "failed"], deadline__lt=timezone.now()
+        ).order_by("deadline")[:10]
+    )

@@ -69,3 +69,25 @@ def test_a_supervisor_reads_the_dashboard_in_english_and_indonesian(page, site_s
     page.wait_for_url(re.compile(r"days=90"))
     assert page.locator("svg.chart").count() == 4
     page.screenshot(path=str(ARTIFACTS / "dashboard-id-90.png"), full_page=True)
+
+
+def test_a_moderator_finds_an_account_from_the_header_and_reads_its_story(page, site_server):
+    _history()
+    account = (
+        Case.objects.filter(takedown_requests__isnull=False, account__identifier_kind="phone")
+        .select_related("account")
+        .first()
+        .account
+    )
+    local = "0" + account.identifier.removeprefix("+62")
+    typed = f"{local[:4]}-{local[4:8]}-{local[8:]}"  # 0812-3456-7890, as people write it
+    sign_in(page, site_server.url, "moderator", password="saring-demo-2026")
+    page.fill("#header-search", typed)
+    page.press("#header-search", "Enter")
+    page.wait_for_url(re.compile(r"/search/\?q="))
+    page.screenshot(path=str(ARTIFACTS / "search-phone.png"), full_page=True)
+    page.get_by_role("link", name=account.identifier).first.click()
+    page.wait_for_url(re.compile(rf"/accounts/{account.pk}/$"))
+    assert page.get_by_role("heading", name="Timeline").is_visible()
+    assert page.locator(".timeline .tl-request").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "account-page.png"), full_page=True)
