@@ -380,11 +380,11 @@ class DashboardDaily(models.Model):
 
 class DashboardRefresh(models.Model):
     """When the summary was last rewritten, and the figures that cannot be summed per day
-    (medians) as they were then."""
+    as they were then: {"medians": {"30": {…}, "90": {…}}, "open_cases": [category rows]}."""
 
     refreshed_at = models.DateTimeField()
     window_start = models.DateField()
-    medians = models.JSONField(default=dict)
+    snapshot = models.JSONField(default=dict)
 
     def __str__(self) -> str:
         return f"Dashboard refresh at {self.refreshed_at}"

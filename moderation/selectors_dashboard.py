@@ -197,7 +197,8 @@ class Dashboard:
     reports: dict[str, list[int]]  # source kind -> count per day of day_list
     report_totals: dict[str, int]
     open_cases: list[dict]  # category rows with age bucket counts
-    open_by_status: dict[str, int]
+    open_cases_as_of: datetime
+    open_by_status: dict[str, int]  # proposed and escalated cases, now
     requests_by_status: dict[str, int]  # unconfirmed takedown requests
     medians: dict
     medians_as_of: datetime
@@ -245,10 +246,19 @@ def dashboard_figures(
         elif metric in TAKEDOWN_METRICS:
             takedowns[int(key)][metric] += value
 
-    if refresh is not None and refresh.medians.get(str(days)) is not None:
-        medians, medians_as_of = refresh.medians[str(days)], refresh.refreshed_at
+    snapshot = refresh.snapshot if refresh is not None else {}
+    if snapshot.get("medians", {}).get(str(days)) is not None:
+        medians, medians_as_of = snapshot["medians"][str(days)], refresh.refreshed_at
     else:
         medians, medians_as_of = medians_compute(since=wib_day_start(start)), now
+    if "open_cases" in snapshot:
+        open_cases, open_cases_as_of = snapshot["open_cases"], refresh.refreshed_at
+    else:
+        open_cases, open_cases_as_of = open_cases_compute(now=now), now
+    labels = dict(Category.choices)
+    open_cases = [
+        {**row, "label": labels.get(row["category"], row["category"])} for row in open_cases
+    ]
 
     # Every unconfirmed request, per status and platform, with how many are past their
     # deadline: one index-only scan of the partial index that holds nothing else.
@@ -306,7 +316,13 @@ def dashboard_figures(
         ),
         key=lambda row: (-row["total"], row["moderator"].get_username()),
     )
-    open_cases, open_by_status = open_cases_now(now=now)
+    # The queue's headline counts are live: few rows, found through the status index.
+    open_by_status = dict.fromkeys(("proposed", "escalated"), 0)
+    open_by_status.update(
+        Case.objects.filter(status__in=list(open_by_status))
+        .values_list("status")
+        .annotate(n=Count("*"))
+    )
     return Dashboard(
         days=days,
         start=start,
@@ -317,6 +333,7 @@ def dashboard_figures(
         reports=reports,
         report_totals={kind: sum(values) for kind, values in reports.items()},
         open_cases=open_cases,
+        open_cases_as_of=open_cases_as_of,
         open_by_status=open_by_status,
         requests_by_status=requests_by_status,
         medians=medians,
@@ -334,35 +351,23 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def open_cases_now(*, now: datetime) -> tuple[list[dict], dict[str, int]]:
-    """Open cases per category and age (since the first report), and per status, from one
-    index-only scan of the partial index that holds only open cases."""
+def open_cases_compute(*, now: datetime) -> list[dict]:
+    """Open cases per category and age (since the first report), from one index-only scan
+    of the partial index that holds only open cases. The backlog grows with the daily
+    volume, so the dashboard reads it from the last refresh (live only before the first)."""
     aggregates = {}
     for key, low, high in AGE_BUCKETS:
         q = Q(opened_at__lte=now - timedelta(hours=low))
         if high is not None:
             q &= Q(opened_at__gt=now - timedelta(hours=high))
         aggregates[key] = Count("opened_at", filter=q)
-    by_category: dict[str, dict] = {}
-    by_status = dict.fromkeys(Case.OPEN_STATUSES, 0)
-    for row in (
+    rows = list(
         Case.objects.filter(status__in=Case.OPEN_STATUSES)
-        .values("status", "category")
+        .values("category")
         .annotate(total=Count("opened_at"), **aggregates)
-    ):
-        by_status[row["status"]] += row["total"]
-        into = by_category.setdefault(
-            row["category"], dict.fromkeys(["total", *(k for k, _l, _h in AGE_BUCKETS)], 0)
-        )
-        for key in into:
-            into[key] += row[key]
-    labels = dict(Category.choices)
-    result = [
-        {"category": value, "label": labels.get(value, value), **counts}
-        for value, counts in by_category.items()
-    ]
-    result.sort(key=lambda row: (-row["total"], row["category"]))
-    return result, by_status
+    )
+    rows.sort(key=lambda row: (-row["total"], row["category"]))
+    return rows
 
 
 def decision_count(*, since: datetime, until: datetime | None = None, moderator=None) -> int:

@@ -182,6 +182,13 @@ def test_it_counts_open_cases_by_category_and_age():
     assert (rows["prostitution"]["lt1d"], rows["prostitution"]["gt7d"]) == (1, 1)
     assert rows["prostitution"]["total"] == 2
     assert (rows["gambling"]["d1_3"], rows["gambling"]["total"]) == (1, 1)
+    assert rows["gambling"]["label"] == "Gambling"
+    dashboard_refresh()
+    CaseFactory(category="gambling", opened_at=now)  # after the refresh: shown at the next
+    figures = dashboard_figures(days=30)
+    assert {row["category"]: row for row in figures.open_cases} == rows
+    assert figures.open_cases_as_of == figures.refreshed_at
+    assert figures.open_by_status == {"proposed": 1, "escalated": 0}  # live
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("refreshed_at", models.DateTimeField()),
                 ("window_start", models.DateField()),
-                ("medians", models.JSONField(default=dict)),
+                ("snapshot", models.JSONField(default=dict)),
             ],
         ),
         *(
