@@ -230,3 +230,12 @@ def test_search_and_dashboard_queries_can_use_their_indexes():
             status__in=["pending", "sent", "acknowledged", "failed"], deadline__lt=timezone.now()
         ).order_by("deadline")[:10]
     )
+
+
+def test_a_profile_url_is_a_link_only_when_it_is_http(client_for, moderator):
+    safe = ChatAccountFactory(profile_url="https://michat.id/u/sari")
+    unsafe = ChatAccountFactory(profile_url="javascript:alert(1)")
+    client = client_for(moderator)
+    assert 'href="https://michat.id/u/sari"' in client.get(f"/accounts/{safe.pk}/").content.decode()
+    page = client.get(f"/accounts/{unsafe.pk}/").content.decode()
+    assert 'href="javascript:' not in page and "javascript:alert(1)" in page
