@@ -20,4 +20,6 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "nav_links": links,
         "user_roles": sorted(role.label for role in roles),
+        # The header's global search (issue 8): staff who review, supervise or audit.
+        "can_search": bool(roles & {Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR}),
     }

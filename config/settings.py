@@ -119,6 +119,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE: dict = {}
+# Dashboard (issue 8): rewrite the per-day summary the supervisor dashboard reads.
+CELERY_BEAT_SCHEDULE["dashboard-refresh"] = {
+    "task": "moderation.dashboard_refresh",
+    "schedule": env_float("DASHBOARD_REFRESH_SECONDS", 300.0, minimum=10.0),
+}
 
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("RQ_DEFAULT_TIMEOUT", 3600)},

@@ -346,3 +346,45 @@ class StaffPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Preferences of user {self.user_id}"
+
+
+# --- Dashboard summary (issue 8) -----------------------------------------------------------
+# Per-day figures the supervisor dashboard reads instead of scanning a million reports. A
+# Celery beat task rewrites the recent window (moderation/services/dashboard.py); whatever
+# happened after its last run is counted live, so the figures are exact and fresh.
+
+
+class DashboardDaily(models.Model):
+    class Metric(models.TextChoices):
+        REPORTS = "reports", _("Reports received")  # key: source kind
+        DECISIONS = "decisions", _("Decisions")  # key: moderator id
+        TAKEDOWNS_ISSUED = "td_issued", _("Takedown requests issued")  # key: platform id
+        TAKEDOWNS_DONE = "td_done", _("Taken down")
+        TAKEDOWNS_4H = "td_4h", _("Taken down within 4 hours")
+        TAKEDOWNS_24H = "td_24h", _("Taken down within 24 hours")
+        TAKEDOWNS_IN_TIME = "td_in_time", _("Taken down before the deadline")
+
+    day = models.DateField()  # a WIB (Asia/Jakarta) calendar day
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    key = models.CharField(max_length=64)
+    value = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "day", "key"], name="dashboard_daily_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric} {self.key}={self.value}"
+
+
+class DashboardRefresh(models.Model):
+    """When the summary was last rewritten, and the figures that cannot be summed per day
+    as they were then: {"medians": {"30": {…}, "90": {…}}, "open_cases": [category rows]}."""
+
+    refreshed_at = models.DateTimeField()
+    window_start = models.DateField()
+    snapshot = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"Dashboard refresh at {self.refreshed_at}"

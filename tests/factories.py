@@ -108,3 +108,35 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     legal_basis = factory.SubFactory(LegalBasisFactory)
     rationale = "Profile advertises paid sex with a price list."
     case_version = factory.LazyAttribute(lambda d: d.case.version)
+
+
+# --- Dashboards, account pages and search (issue 8) ----------------------------------------
+from datetime import timedelta  # noqa: E402
+
+from moderation.models import Approval, TakedownRequest  # noqa: E402
+
+
+class ApprovalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Approval
+
+    decision = factory.SubFactory(DecisionFactory)
+    decision_author = factory.LazyAttribute(lambda a: a.decision.moderator)
+    supervisor = factory.SubFactory(UserFactory)
+    verdict = "approved"
+
+
+class TakedownRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TakedownRequest
+
+    approval = factory.SubFactory(ApprovalFactory)
+    case = factory.LazyAttribute(lambda t: t.approval.decision.case)
+    account = factory.LazyAttribute(lambda t: t.case.account)
+    platform = factory.LazyAttribute(lambda t: t.account.platform)
+    category = "prostitution"
+    legal_basis = "UU ITE Pasal 27 ayat (1)"
+    urgency = "normal"
+    summary = "Paid sex advertised."
+    issued_at = factory.LazyFunction(timezone.now)
+    deadline = factory.LazyAttribute(lambda t: t.issued_at + timedelta(hours=24))

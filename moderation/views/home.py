@@ -18,15 +18,6 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.SUPERVISOR)
-def supervisor_home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "moderation/supervisor_home.html",
-        {"counts": selectors.case_counts(), "takedowns": selectors.takedown_counts()},
-    )
-
-
 @role_required(Role.AUDITOR)
 def audit_home(request: HttpRequest) -> HttpResponse:
     return render(request, "moderation/audit_home.html", {"summary": selectors.audit_summary()})
@@ -34,6 +25,6 @@ def audit_home(request: HttpRequest) -> HttpResponse:
 
 urlpatterns = [
     path("queue/", queue, name="queue"),
-    path("supervision/", supervisor_home, name="supervisor_home"),
+    # "supervision/" (supervisor_home) is the dashboard: moderation/views/dashboard.py
     path("audit/", audit_home, name="audit_home"),
 ]
