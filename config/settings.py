@@ -238,3 +238,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Reviewer queue (issue 4) -----------------------------------------------------------
+SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1)
+# A case waiting longer than this for a decision is past its review target (queue SLA).
+SARING_REVIEW_TARGET_HOURS = env_int("SARING_REVIEW_TARGET_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
+    "task": "moderation.tasks.claims.claims_expire",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
+    "task": "moderation.tasks.claims.priorities_refresh",
+    "schedule": 900.0,
+}

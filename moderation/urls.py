@@ -1,7 +1,9 @@
-from moderation.views import home
+from moderation.views import cases, home, queue
 
 app_name = "moderation"
 
 urlpatterns = [
     *home.urlpatterns,
+    *queue.urlpatterns,
+    *cases.urlpatterns,
 ]
