@@ -31,6 +31,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "filter_query": page.filters.as_query(),
         "can_review": can_review(request.user),
         "can_supervise": can_supervise(request.user),
+        # Rows link to "<case_path><id>/": one reverse() per page, not two per row.
+        "case_path": reverse("moderation:case", args=[0]).removesuffix("0/"),
     }
     template = "moderation/queue.html"
     if request.htmx and not request.htmx.boosted:
