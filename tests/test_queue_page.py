@@ -154,3 +154,15 @@ def test_it_reads_a_case_page_in_a_constant_number_of_queries(client_for, modera
     with CaptureQueriesContext(connection) as many:
         client.get(f"/cases/{case.pk}/")
     assert len(few) == len(many)
+
+
+def test_it_finds_a_common_term_by_walking_the_queue(monkeypatch):
+    """Past the threshold the search tests each queued case in priority order instead."""
+    from moderation import selectors_queue
+
+    monkeypatch.setattr(selectors_queue, "COMMON_TERM_MATCHES", 1)
+    named = CaseFactory(priority=5, account=ChatAccountFactory(display_name="Bella VIP"))
+    told = CaseFactory(priority=9)
+    ReportFactory(case=told, description="bella menawarkan open BO")
+    CaseFactory(priority=7)
+    assert ids(case_queue(filters=QueueFilters(q="bella"))) == [told.pk, named.pk]

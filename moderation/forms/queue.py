@@ -67,7 +67,7 @@ class QueueFilterForm(forms.Form):
             current = data.get(name) or ""
             options = format_html_join(
                 "",
-                "<option value=\"{}\"{}>{}</option>",
+                '<option value="{}"{}>{}</option>',
                 (
                     (value, mark_safe(" selected") if value == current else "", label)  # noqa: S308
                     for value, label in field.choices

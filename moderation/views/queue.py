@@ -16,6 +16,7 @@ from moderation.forms.queue import BulkDismissForm, QueueFilterForm
 from moderation.selectors_queue import Cursor
 from moderation.services.audit import request_ip
 from moderation.services.cases import CaseActionError, case_claim_next, cases_dismiss_bulk
+from moderation.views.queue_rows import queue_rows
 
 
 @require_GET
@@ -25,14 +26,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, platforms=selectors_queue.queue_platforms())
     after = Cursor.decode(request.GET.get("after", ""))
     page = selectors_queue.case_queue(filters=form.filters(), after=after)
+    supervising = can_supervise(request.user)
+    # Rows link to "<case_path><id>/": one reverse() per page, not two per row.
+    case_path = reverse("moderation:case", args=[0]).removesuffix("0/")
     context = {
+        "rows": queue_rows(page.cases, case_path=case_path, selectable=supervising),
         "form": form,
         "page": page,
         "filter_query": page.filters.as_query(),
         "can_review": can_review(request.user),
-        "can_supervise": can_supervise(request.user),
-        # Rows link to "<case_path><id>/": one reverse() per page, not two per row.
-        "case_path": reverse("moderation:case", args=[0]).removesuffix("0/"),
+        "can_supervise": supervising,
     }
     template = "moderation/queue.html"
     if request.htmx and not request.htmx.boosted:
