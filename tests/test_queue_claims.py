@@ -184,3 +184,26 @@ def test_it_releases_and_reassigns_through_the_page(client_for, moderator, moder
     assert case.status == "open"
     unknown = client_for(supervisor).post(f"/cases/{case.pk}/reassign/", {"to_user": "nobody"})
     assert unknown.status_code == 302
+
+
+def test_it_claims_a_chosen_open_case_once(client_for, moderator, moderator2):
+    case = CaseFactory()
+    assert client_for(moderator).post(f"/cases/{case.pk}/claim/", {"version": 1}).status_code == 302
+    client_for(moderator2).post(f"/cases/{case.pk}/claim/", {"version": 1})
+    case.refresh_from_db()
+    assert case.claimed_by == moderator and case.version == 2
+    assert AuditEvent.objects.filter(action="case.claimed").count() == 1
+
+
+def test_it_refreshes_priorities_as_cases_age(db):
+    from moderation.services.cases import case_priorities_refresh
+    from moderation.tasks.claims import priorities_refresh
+
+    young = CaseFactory(opened_at=timezone.now(), priority=1.0, source_kinds="police")
+    old = CaseFactory(opened_at=timezone.now() - timedelta(days=3), priority=1.0)
+    assert priorities_refresh() == 2
+    young.refresh_from_db()
+    old.refresh_from_db()
+    assert young.priority == pytest.approx(35 + 20, abs=0.2)  # prostitution + police
+    assert old.priority == pytest.approx(35 + 12, abs=0.2)  # prostitution + 3 days x 4
+    assert case_priorities_refresh() == 0  # nothing moved since
