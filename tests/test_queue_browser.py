@@ -61,9 +61,12 @@ def test_a_moderator_takes_reviews_and_decides_with_the_keyboard(page, site_serv
     assert "is-blurred" in thumb.get_attribute("class")
     page.locator("body").press("r")
     assert "is-blurred" not in thumb.get_attribute("class")
-    assert (
-        page.evaluate("document.querySelector('.evidence-thumb img').naturalWidth") == 64
-    )  # the picture really loaded from the evidence view
+    thumb.scroll_into_view_if_needed()
+    # The picture really loads from the evidence view (lazily, once it is in view).
+    page.wait_for_function(
+        "(img => img.complete && img.naturalWidth === 64)"
+        "(document.querySelector('.evidence-thumb img'))"
+    )
 
     page.locator("body").press("?")
     assert page.locator("#shortcut-help").is_visible()
