@@ -9,7 +9,8 @@ def navigation(request: HttpRequest) -> dict:
     """The header's links: only what the signed-in user's roles may open."""
     roles = roles_of(getattr(request, "user", None))
     links = []
-    if roles & {Role.MODERATOR, Role.SUPERVISOR}:
+    # Auditors read the queue too (read-only): DESIGN.md "People".
+    if roles & {Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR}:
         links.append((_("Queue"), reverse("moderation:queue")))
     if Role.SUPERVISOR in roles:
         links.append((_("Supervision"), reverse("moderation:supervisor_home")))

@@ -314,3 +314,15 @@ CONTENT_SECURITY_POLICY = {
 # --- Request body cap (config/bodylimit.py, applied in config/wsgi.py) ---------------------
 # Refused with 413 before Django reads the body: by Content-Length, and by bytes actually read.
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
+# --- Reviewer queue (issue 4) -----------------------------------------------------------
+SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1)
+# A case waiting longer than this for a decision is past its review target (queue SLA).
+SARING_REVIEW_TARGET_HOURS = env_int("SARING_REVIEW_TARGET_HOURS", 24, minimum=1)
+CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
+    "task": "moderation.tasks.claims.claims_expire",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
+    "task": "moderation.tasks.claims.priorities_refresh",
+    "schedule": 900.0,
+}

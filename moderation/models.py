@@ -73,6 +73,12 @@ class Case(models.Model):
             ),
             models.Index(fields=["status", "-priority", "id"], name="case_status_priority_idx"),
             models.Index(fields=["claim_expires_at"], name="case_claim_expiry_idx"),
+            # The reviewer queue (open and claimed cases) in its order, for keyset pages.
+            models.Index(
+                fields=["-priority", "id"],
+                condition=models.Q(status__in=["open", "in_review"]),
+                name="case_queue_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,11 @@
-from moderation.views import home
+from moderation.views import cases, home, queue
 
 app_name = "moderation"
 
 urlpatterns = [
     *home.urlpatterns,
+    *queue.urlpatterns,
+    *cases.urlpatterns,
 ]
 
 # Dashboards, account pages and search (issue 8).

@@ -68,7 +68,8 @@ def test_a_wrong_password_is_refused_with_a_message():
     [
         ("moderator", {"/queue/"}),
         ("supervisor", {"/queue/", "/supervision/"}),
-        ("auditor", {"/audit/"}),
+        # Auditors read everything (DESIGN.md): the queue too, read-only.
+        ("auditor", {"/audit/", "/queue/"}),
         ("administrator", {"/admin/"}),
     ],
 )

@@ -6,16 +6,7 @@ from django.urls import path
 
 from config.roles import Role
 from moderation import selectors
-from moderation.access import REVIEWERS, role_required
-
-
-@role_required(*REVIEWERS)
-def queue(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "moderation/queue.html",
-        {"cases": selectors.case_queue_first_page(), "counts": selectors.case_counts()},
-    )
+from moderation.access import role_required
 
 
 @role_required(Role.AUDITOR)
@@ -24,7 +15,7 @@ def audit_home(request: HttpRequest) -> HttpResponse:
 
 
 urlpatterns = [
-    path("queue/", queue, name="queue"),
-    # "supervision/" (supervisor_home) is the dashboard: moderation/views/dashboard.py
+    # "queue/" lives in moderation/views/queue.py, "supervision/" (supervisor_home) is the
+    # dashboard in moderation/views/dashboard.py.
     path("audit/", audit_home, name="audit_home"),
 ]
