@@ -108,3 +108,49 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     legal_basis = factory.SubFactory(LegalBasisFactory)
     rationale = "Profile advertises paid sex with a price list."
     case_version = factory.LazyAttribute(lambda d: d.case.version)
+
+
+# --- audit and exports (issue 6): approvals, takedown requests, delivery attempts -------
+from datetime import timedelta  # noqa: E402
+
+from moderation.models import Approval, DeliveryAttempt, TakedownRequest  # noqa: E402
+
+
+class ApprovalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Approval
+
+    decision = factory.SubFactory(DecisionFactory)
+    decision_author = factory.LazyAttribute(lambda a: a.decision.moderator)
+    supervisor = factory.SubFactory(UserFactory)
+    verdict = "approved"
+    comment = "Checked the evidence."
+
+
+class TakedownRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TakedownRequest
+
+    approval = factory.SubFactory(ApprovalFactory)
+    case = factory.LazyAttribute(lambda r: r.approval.decision.case)
+    platform = factory.LazyAttribute(lambda r: r.case.account.platform)
+    account = factory.LazyAttribute(lambda r: r.case.account)
+    category = factory.LazyAttribute(lambda r: r.approval.decision.category or "prostitution")
+    legal_basis = "UU ITE Pasal 27 ayat (1)"
+    urgency = "normal"
+    summary = "Account offers paid sex."
+    issued_at = factory.LazyFunction(timezone.now)
+    deadline = factory.LazyAttribute(lambda r: r.issued_at + timedelta(hours=24))
+    status = "pending"
+
+
+class DeliveryAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeliveryAttempt
+
+    request = factory.SubFactory(TakedownRequestFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    started_at = factory.LazyFunction(timezone.now)
+    http_status = 202
+    latency_ms = 40
+    outcome = "acknowledged"

@@ -27,13 +27,7 @@ def supervisor_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.AUDITOR)
-def audit_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "moderation/audit_home.html", {"summary": selectors.audit_summary()})
-
-
 urlpatterns = [
     path("queue/", queue, name="queue"),
     path("supervision/", supervisor_home, name="supervisor_home"),
-    path("audit/", audit_home, name="audit_home"),
 ]
