@@ -364,7 +364,7 @@ def test_the_case_history_shows_everything_that_happened(log, auditor, client_fo
     audit_record(actor=Actor.system(), action="case.closed", subject=decision.case)
     page = client_for(auditor).get(f"/audit/cases/{decision.case_id}/").content.decode()
     assert "case.closed" in page
-    assert "Checked the evidence." in page  # the approval's comment
+    assert "=cmd|" in page  # the approval's comment
     assert str(decision.approval.request.pk) in page
     assert "acknowledged" in page  # the delivery attempt
     masked = client_for(auditor).get(f"/audit/cases/{log['last_minute'].case_id}/")
