@@ -410,3 +410,37 @@ def test_a_real_rq_worker_runs_an_export_end_to_end(auditor, client_for):
     assert sorted(int(r["decision_id"]) for r in rows) == sorted(d.pk for d in wanted)
     progress = client.get(f"/audit/exports/{export.pk}/", HTTP_HX_REQUEST="true").content
     assert b'data-status="done"' in progress and b"hx-trigger" not in progress
+
+
+@pytest.mark.parametrize("include_contacts", [False, True])
+def test_the_csv_from_postgresql_masks_exactly_as_the_python_writers(db, auditor, include_contacts):
+    """CSV is written by PostgreSQL, the other formats by Python: their masking must agree."""
+    platform = PlatformFactory(slug="michat")
+    decision = decision_on(platform, when=at(1))
+    for name, email, phone in [
+        ("Siti Rahayu", "siti@example.id", "+62 812-3456-7890"),
+        ("", "no-at-sign", "no digits"),
+        ("Budi", "", ""),
+        ("=HYPERLINK()", "odd@", "08"),
+    ]:
+        ReportFactory(
+            case=decision.case,
+            source_kind="public",
+            organisation=None,
+            reporter_name=name,
+            reporter_email=email,
+            reporter_phone=phone,
+        )
+    filters = {"platform": "michat"}
+    csv_row = read_rows(
+        run_export(auditor, "csv", include_contacts=include_contacts, filters=filters)
+    )[0]
+    jsonl_row = read_rows(
+        run_export(auditor, "jsonl", include_contacts=include_contacts, filters=filters)
+    )[0]
+    from moderation.services.exports import _cell_text, _contacts_text
+
+    assert csv_row["public_reporters"] == _cell_text(_contacts_text(jsonl_row["public_reporters"]))
+    assert ("siti@example.id" in csv_row["public_reporters"]) is include_contacts
+    for name in ["decision_id", "decided_at", "approval_verdict", "takedown_status", "rationale"]:
+        assert str(jsonl_row[name] or "") == csv_row[name], name
