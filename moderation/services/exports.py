@@ -8,6 +8,7 @@ private `exports` storage with its SHA-256 and row count. Completion is an audit
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -89,7 +90,8 @@ def export_request(
             },
             ip_address=ip_address,
         )
-        transaction.on_commit(lambda: export_enqueue(export_id=export.pk))
+        # robust: if Redis is down the request still stands (queued) and the page still answers.
+        transaction.on_commit(lambda: export_enqueue(export_id=export.pk), robust=True)
     return export
 
 
@@ -387,10 +389,29 @@ def _export_write(export: Export) -> Export:
     filters = export.filters or {}
     total = decision_log_export_rows(filters=filters).order_by().count()
     Export.objects.filter(pk=export.pk).update(total=total)
+    with _progress_reporter(export.pk) as progress:
+        return _export_file(export, filters, progress)
 
-    def progress(done: int) -> None:
-        Export.objects.filter(pk=export.pk).update(progress=done)
 
+@contextlib.contextmanager
+def _progress_reporter(export_id: int) -> Iterator[Progress]:
+    """Progress goes over a second connection: the first is busy streaming rows (a COPY or a
+    server-side cursor cannot share its connection), and the poller must see it at once."""
+    side = connection.get_new_connection(connection.get_connection_params())
+    side.autocommit = True
+    try:
+
+        def progress(done: int) -> None:
+            side.execute(
+                "UPDATE moderation_export SET progress = %s WHERE id = %s", [done, export_id]
+            )
+
+        yield progress
+    finally:
+        side.close()
+
+
+def _export_file(export: Export, filters: dict[str, str], progress: Progress) -> Export:
     started = timezone.now()
     with tempfile.TemporaryFile(prefix="saring-export-") as handle:
         if export.format == Export.Format.CSV:
