@@ -448,3 +448,32 @@ def test_the_csv_from_postgresql_masks_exactly_as_the_python_writers(db, auditor
     assert ("siti@example.id" in csv_row["public_reporters"]) is include_contacts
     for name in ["decision_id", "decided_at", "approval_verdict", "takedown_status", "rationale"]:
         assert str(jsonl_row[name] or "") == csv_row[name], name
+
+
+def test_the_trail_filters_by_platform_category_and_source_kind(db):
+    michat, other = PlatformFactory(slug="michat"), PlatformFactory(slug="wa")
+    on_michat = CaseFactory(account=ChatAccountFactory(platform=michat), category="gambling")
+    elsewhere = CaseFactory(account=ChatAccountFactory(platform=other))
+    police = ReportFactory(case=elsewhere, source_kind="police")
+    police.organisation.kind = "police"
+    police.organisation.save(update_fields=["kind"])
+    audit_record(actor=Actor.system(), action="case.opened", subject=on_michat)
+    audit_record(actor=Actor.system(), action="case.opened", subject=elsewhere)
+    audit_record(actor=Actor.operator(michat), action="takedown.callback", data={})
+    audit_record(actor=Actor.organisation(police.organisation), action="report.received")
+    audit_record(actor=Actor.system(), action="report.linked", subject=police)
+    audit_record(actor=Actor.public(), action="report.received")
+
+    def subjects(**filters):
+        return [(e.action, e.subject_id) for e in audit_trail_page(filters=filters).rows]
+
+    assert subjects(platform="michat") == [
+        ("takedown.callback", ""),
+        ("case.opened", str(on_michat.pk)),
+    ]
+    assert subjects(category="gambling") == [("case.opened", str(on_michat.pk))]
+    assert subjects(source_kind="police") == [
+        ("report.linked", str(police.pk)),
+        ("report.received", ""),
+    ]
+    assert subjects(source_kind="public") == [("report.received", "")]
