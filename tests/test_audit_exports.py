@@ -477,3 +477,12 @@ def test_the_trail_filters_by_platform_category_and_source_kind(db):
         ("report.received", ""),
     ]
     assert subjects(source_kind="public") == [("report.received", "")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_unfiltered_export_holds_every_decision(log, auditor, fmt):
+    rows = read_rows(run_export(auditor, fmt, filters={}))
+    assert sorted(int(r["decision_id"]) for r in rows) == sorted(
+        Decision.objects.values_list("pk", flat=True)
+    )
+    assert len(rows) == 8
