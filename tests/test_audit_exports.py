@@ -486,3 +486,10 @@ def test_an_unfiltered_export_holds_every_decision(log, auditor, fmt):
         Decision.objects.values_list("pk", flat=True)
     )
     assert len(rows) == 8
+
+
+def test_an_export_of_everything_can_be_requested_from_the_page(log, auditor, client_for):
+    response = client_for(auditor).post("/audit/exports/", {"format": "dsa"})
+    assert response.status_code == 302
+    export = Export.objects.get()
+    assert export.filters == {} and export.format == "dsa"
