@@ -1,14 +1,14 @@
-from moderation.views import cases, home, queue
+"""Moderation's pages: each module under moderation/views/ lists its own urlpatterns."""
+
+from moderation.views import accounts, audit, cases, dashboard, queue, search
 
 app_name = "moderation"
 
 urlpatterns = [
-    *home.urlpatterns,
     *queue.urlpatterns,
     *cases.urlpatterns,
+    *dashboard.urlpatterns,  # supervisors
+    *audit.urlpatterns,  # auditors: decision log, trail, case history, chain, exports
+    *accounts.urlpatterns,
+    *search.urlpatterns,
 ]
-
-# Dashboards, account pages and search (issue 8).
-from moderation.views import accounts, dashboard, search  # noqa: E402
-
-urlpatterns += [*dashboard.urlpatterns, *accounts.urlpatterns, *search.urlpatterns]

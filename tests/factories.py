@@ -110,10 +110,10 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     case_version = factory.LazyAttribute(lambda d: d.case.version)
 
 
-# --- Dashboards, account pages and search (issue 8) ----------------------------------------
+# --- Approvals, takedown requests, delivery attempts (issues 6 and 8) ---------------------
 from datetime import timedelta  # noqa: E402
 
-from moderation.models import Approval, TakedownRequest  # noqa: E402
+from moderation.models import Approval, DeliveryAttempt, TakedownRequest  # noqa: E402
 
 
 class ApprovalFactory(factory.django.DjangoModelFactory):
@@ -124,6 +124,7 @@ class ApprovalFactory(factory.django.DjangoModelFactory):
     decision_author = factory.LazyAttribute(lambda a: a.decision.moderator)
     supervisor = factory.SubFactory(UserFactory)
     verdict = "approved"
+    comment = "Checked the evidence."
 
 
 class TakedownRequestFactory(factory.django.DjangoModelFactory):
@@ -131,12 +132,25 @@ class TakedownRequestFactory(factory.django.DjangoModelFactory):
         model = TakedownRequest
 
     approval = factory.SubFactory(ApprovalFactory)
-    case = factory.LazyAttribute(lambda t: t.approval.decision.case)
-    account = factory.LazyAttribute(lambda t: t.case.account)
-    platform = factory.LazyAttribute(lambda t: t.account.platform)
-    category = "prostitution"
+    case = factory.LazyAttribute(lambda r: r.approval.decision.case)
+    platform = factory.LazyAttribute(lambda r: r.case.account.platform)
+    account = factory.LazyAttribute(lambda r: r.case.account)
+    category = factory.LazyAttribute(lambda r: r.approval.decision.category or "prostitution")
     legal_basis = "UU ITE Pasal 27 ayat (1)"
     urgency = "normal"
-    summary = "Paid sex advertised."
+    summary = "Account offers paid sex."
     issued_at = factory.LazyFunction(timezone.now)
-    deadline = factory.LazyAttribute(lambda t: t.issued_at + timedelta(hours=24))
+    deadline = factory.LazyAttribute(lambda r: r.issued_at + timedelta(hours=24))
+    status = "pending"
+
+
+class DeliveryAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DeliveryAttempt
+
+    request = factory.SubFactory(TakedownRequestFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    started_at = factory.LazyFunction(timezone.now)
+    http_status = 202
+    latency_ms = 40
+    outcome = "acknowledged"
