@@ -1,7 +1,9 @@
-from moderation.views import home
+from moderation.views import approvals, home, takedowns
 
 app_name = "moderation"
 
 urlpatterns = [
     *home.urlpatterns,
+    *approvals.urlpatterns,
+    *takedowns.urlpatterns,
 ]

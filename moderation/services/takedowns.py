@@ -40,8 +40,8 @@ from moderation.models import (
     Approval,
     Case,
     CaseNote,
-    DeliveryAttempt,
     Decision,
+    DeliveryAttempt,
     TakedownRequest,
 )
 from moderation.services.audit import Actor, audit_record
