@@ -184,14 +184,11 @@ def test_the_database_refuses_a_self_approval_even_without_the_service(
             decision=decision, decision_author=supervisor, supervisor=supervisor, verdict="approved"
         )
     # Lying about the author does not help: the composite key ties it to the decision.
-    with pytest.raises(IntegrityError, match="approval_author_is_decision_moderator"):
-        with transaction.atomic():
-            Approval.objects.create(
-                decision=decision,
-                decision_author=moderator,
-                supervisor=supervisor,
-                verdict="approved",
-            )
+    lie = pytest.raises(IntegrityError, match="approval_author_is_decision_moderator")
+    with lie, transaction.atomic():
+        Approval.objects.create(
+            decision=decision, decision_author=moderator, supervisor=supervisor, verdict="approved"
+        )
     assert not Approval.objects.exists()
 
 
