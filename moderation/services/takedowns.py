@@ -20,6 +20,8 @@ import random
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -45,6 +47,30 @@ from moderation.models import (
     TakedownRequest,
 )
 from moderation.services.audit import Actor, audit_record
+
+_audit_batch_var: ContextVar[list | None] = ContextVar("takedown_audit_batch", default=None)
+
+
+@contextmanager
+def _audit_batch():
+    """Hold this block's audit events and append them at its end, still inside the caller's
+    transaction. The chain's advisory lock is then held only for the appends themselves,
+    not for every write before them, so approvals and deliveries do not queue behind it."""
+    token = _audit_batch_var.set([])
+    try:
+        yield
+        for event in _audit_batch_var.get():
+            audit_record(**event)
+    finally:
+        _audit_batch_var.reset(token)
+
+
+def _audit(**event) -> None:
+    batch = _audit_batch_var.get()
+    if batch is None:
+        audit_record(**event)
+    else:
+        batch.append(event)
 
 logger = logging.getLogger("saring.takedowns")
 
@@ -140,7 +166,7 @@ def proposal_approve(
 ) -> TakedownRequest:
     """Approve another person's proposal: the approval, the outbox row and their audit events
     commit together; the delivery task is queued after the commit."""
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         decision = _locked_proposal(decision_id=decision_id, supervisor=supervisor)
         case = decision.case
         account = case.account
@@ -156,7 +182,7 @@ def proposal_approve(
         )
         approval.full_clean()
         approval.save(force_insert=True)
-        audit_record(
+        _audit(
             actor=actor,
             action="approval.approved",
             subject=approval,
@@ -180,7 +206,7 @@ def proposal_approve(
             next_attempt_at=now,
         )
         request.save(force_insert=True)
-        audit_record(
+        _audit(
             actor=actor,
             action="takedown.issued",
             subject=request,
@@ -211,7 +237,7 @@ def proposal_reject(
     comment = (comment or "").strip()
     if not comment:
         raise ApprovalRefused(_("Say why the proposal is rejected: the moderator will read it."))
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         decision = _locked_proposal(decision_id=decision_id, supervisor=supervisor)
         case = decision.case
         actor = Actor.staff(supervisor)
@@ -224,7 +250,7 @@ def proposal_reject(
         )
         approval.full_clean()
         approval.save(force_insert=True)
-        audit_record(
+        _audit(
             actor=actor,
             action="approval.rejected",
             subject=approval,
@@ -236,7 +262,7 @@ def proposal_reject(
             author=supervisor,
             body=_("Takedown proposal rejected: %(comment)s") % {"comment": comment},
         )
-        audit_record(
+        _audit(
             actor=actor,
             action="case.note_added",
             subject=case,
@@ -292,7 +318,7 @@ def _case_set_status(*, case: Case, status: str, actor: Actor, ip: str | None = 
         fields.append("closed_at")
     case.save(update_fields=fields)
     case.refresh_from_db(fields=["version"])
-    audit_record(
+    _audit(
         actor=actor,
         action="case.status_changed",
         subject=case,
@@ -309,7 +335,7 @@ def _account_set_status(
         return
     account.status = status
     account.save(update_fields=["status", "updated_at"])
-    audit_record(
+    _audit(
         actor=actor,
         action="account.status_changed",
         subject=account,
@@ -483,14 +509,14 @@ def takedown_deliver(*, request_id: str) -> str:
     except ValueError:
         return "unknown"
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         request = _claim(str(request_id), now)
         if request is None:
             return "skipped"
         attempt = DeliveryAttempt.objects.create(
             request=request, number=request.attempts, started_at=now, outcome="in_progress"
         )
-        audit_record(
+        _audit(
             actor=Actor.system("delivery"),
             action="takedown.sent",
             subject=request,
@@ -511,7 +537,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
     now = timezone.now()
     number = attempt.number
     retry_in: float | None = None
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         attempt.http_status = answer.http_status
         attempt.latency_ms = answer.latency_ms
         attempt.outcome = answer.outcome
@@ -565,7 +591,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
             attempt.save(update_fields=["http_status", "latency_ms", "outcome", "error"])
             return answer.outcome + ":stale"
         attempt.save(update_fields=["http_status", "latency_ms", "outcome", "error"])
-        audit_record(
+        _audit(
             actor=Actor.system("delivery"),
             action=action,
             subject=request,
@@ -620,7 +646,7 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
     stuck_before = now - timedelta(seconds=settings.TAKEDOWN_STUCK_AFTER_SECONDS)
     due_before = now - timedelta(seconds=settings.TAKEDOWN_SWEEP_GRACE_SECONDS)
     queued: list[str] = []
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         stuck = list(
             TakedownRequest.objects.select_for_update(skip_locked=True)
             .filter(status=Status.SENT, sent_at__lt=stuck_before)
@@ -636,7 +662,7 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
             TakedownRequest.objects.filter(pk=request.pk).update(
                 status=Status.PENDING, next_attempt_at=now, last_error=error, updated_at=now
             )
-            audit_record(
+            _audit(
                 actor=Actor.system("sweeper"),
                 action="takedown.reclaimed",
                 subject=request,
@@ -708,7 +734,7 @@ def takedown_callback(
         errors["reason"] = "must be a string"
     if errors:
         return CallbackResult(400, {"error": "invalid callback", "fields": errors})
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         request = (
             TakedownRequest.objects.select_for_update()
             .filter(pk=request_id, platform=platform)
@@ -738,7 +764,7 @@ def takedown_callback(
             ]
         )
         actor = Actor.operator(platform)
-        audit_record(
+        _audit(
             actor=actor,
             action=f"takedown.{outcome}",
             subject=request,
@@ -762,14 +788,14 @@ def takedown_retry(*, request_id, supervisor, ip_address: str | None = None) -> 
     if not has_role(supervisor, Role.SUPERVISOR):
         raise TakedownActionRefused(_("Only supervisors may retry a takedown request."))
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         moved = TakedownRequest.objects.filter(pk=request_id, status=Status.FAILED).update(
             status=Status.PENDING, next_attempt_at=now, updated_at=now
         )
         if not moved:
             raise TakedownActionRefused(_("Only a failed request can be retried."))
         request = TakedownRequest.objects.get(pk=request_id)
-        audit_record(
+        _audit(
             actor=Actor.staff(supervisor),
             action="takedown.retried",
             subject=request,
@@ -788,7 +814,7 @@ def takedown_cancel(
     if not has_role(supervisor, Role.SUPERVISOR):
         raise TakedownActionRefused(_("Only supervisors may cancel a takedown request."))
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         request = TakedownRequest.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
             raise TakedownActionRefused(_("There is no such takedown request."))
@@ -806,7 +832,7 @@ def takedown_cancel(
         request.next_attempt_at = None
         request.save(update_fields=["status", "resolved_at", "next_attempt_at", "updated_at"])
         actor = Actor.staff(supervisor)
-        audit_record(
+        _audit(
             actor=actor,
             action="takedown.cancelled",
             subject=request,
@@ -834,7 +860,7 @@ def takedown_sla_check(*, limit: int = 1000) -> dict[str, int]:
     """Mark requests overdue and climb the warning ladder; one audit event per step."""
     now = timezone.now()
     marked = warned = 0
-    with transaction.atomic():
+    with transaction.atomic(), _audit_batch():
         rows = list(
             TakedownRequest.objects.select_for_update(skip_locked=True)
             .select_related("platform")
@@ -847,7 +873,7 @@ def takedown_sla_check(*, limit: int = 1000) -> dict[str, int]:
             if request.overdue_at is None:
                 request.overdue_at = now
                 request.save(update_fields=["overdue_at", "updated_at"])
-                audit_record(
+                _audit(
                     actor=actor,
                     action="takedown.overdue",
                     subject=request,
@@ -860,7 +886,7 @@ def takedown_sla_check(*, limit: int = 1000) -> dict[str, int]:
                     before = request.warning_level
                     request.warning_level = level
                     request.save(update_fields=["warning_level", "updated_at"])
-                    audit_record(
+                    _audit(
                         actor=actor,
                         action="takedown.warning",
                         subject=request,
