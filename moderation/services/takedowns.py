@@ -17,6 +17,7 @@ import email.utils
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -28,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 import redis
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -72,6 +73,7 @@ def _audit(**event) -> None:
     else:
         batch.append(event)
 
+
 logger = logging.getLogger("saring.takedowns")
 
 DEADLINE = timedelta(hours=24)
@@ -113,18 +115,17 @@ def _locked_proposal(*, decision_id: int, supervisor) -> Decision:
     """The decision with its case row locked, after every check a person can be told about."""
     if not has_role(supervisor, Role.SUPERVISOR):
         raise ApprovalRefused(_("Only supervisors may approve or reject proposals."))
+    # One query: the decision, and its case row locked, so that two supervisors deciding at
+    # once are serialised here.
     decision = (
-        Decision.objects.select_related("case", "moderator", "legal_basis").filter(pk=decision_id)
-    ).first()
+        Decision.objects.select_related("case__account__platform", "legal_basis")
+        .select_for_update(of=("case",))
+        .filter(pk=decision_id)
+        .first()
+    )
     if decision is None or decision.outcome != Decision.Outcome.PROPOSE_TAKEDOWN:
         raise ApprovalRefused(_("There is no such takedown proposal."))
-    # Lock the case: two supervisors deciding at once are serialised here.
-    case = (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("account__platform")
-        .get(pk=decision.case_id)
-    )
-    decision.case = case
+    case = decision.case
     if decision.moderator_id == supervisor.pk:
         raise ApprovalRefused(
             _("You cannot decide on your own proposal: another supervisor must (four eyes).")
@@ -180,15 +181,8 @@ def proposal_approve(
             comment=comment.strip(),
             created_at=now,
         )
-        approval.full_clean()
+        # The database checks the rest: one approval per decision, four eyes, the author.
         approval.save(force_insert=True)
-        _audit(
-            actor=actor,
-            action="approval.approved",
-            subject=approval,
-            data={"decision": decision.pk, "case": case.pk, "comment": approval.comment},
-            ip_address=ip_address,
-        )
         urgency = takedown_urgency(decision=decision, marked_urgent=marked_urgent)
         request = TakedownRequest(
             id=uuid.uuid4(),
@@ -219,12 +213,24 @@ def proposal_approve(
             },
             ip_address=ip_address,
         )
-        _case_set_status(case=case, status=Case.Status.APPROVED, actor=actor, ip=ip_address)
-        _account_set_status(
-            account=account,
-            status=ChatAccount.Status.TAKEDOWN_REQUESTED,
+        # One event for the approval and what it changes, one for the request it issues:
+        # every append holds the audit chain's lock, which all writers share.
+        case_change = _case_set_status(case=case, status=Case.Status.APPROVED, audit=False)
+        account_change = _account_set_status(
+            account=account, status=ChatAccount.Status.TAKEDOWN_REQUESTED, audit=False
+        )
+        _audit(
             actor=actor,
-            ip=ip_address,
+            action="approval.approved",
+            subject=approval,
+            data={
+                "decision": decision.pk,
+                "comment": approval.comment,
+                "request": str(request.pk),
+                "case": {"id": case.pk, **case_change},
+                "account": {"id": account.pk, **account_change},
+            },
+            ip_address=ip_address,
         )
         transaction.on_commit(lambda: _enqueue_delivery(str(request.pk)))
     return request
@@ -248,7 +254,7 @@ def proposal_reject(
             verdict=Approval.Verdict.REJECTED,
             comment=comment,
         )
-        approval.full_clean()
+        # The database checks the rest: one approval per decision, four eyes, the author.
         approval.save(force_insert=True)
         _audit(
             actor=actor,
@@ -304,7 +310,10 @@ def proposals_bulk_approve(
     return result
 
 
-def _case_set_status(*, case: Case, status: str, actor: Actor, ip: str | None = None) -> None:
+def _case_set_status(
+    *, case: Case, status: str, actor: Actor | None = None, ip: str | None = None, audit=True
+) -> dict:
+    """Change the case's status; audited here unless the caller records it in its own event."""
     before = case.status
     case.status = status
     case.version = F("version") + 1
@@ -318,30 +327,35 @@ def _case_set_status(*, case: Case, status: str, actor: Actor, ip: str | None = 
         fields.append("closed_at")
     case.save(update_fields=fields)
     case.refresh_from_db(fields=["version"])
-    _audit(
-        actor=actor,
-        action="case.status_changed",
-        subject=case,
-        data={"before": {"status": before}, "after": {"status": status}},
-        ip_address=ip,
-    )
+    change = {"before": {"status": before}, "after": {"status": status}}
+    if audit:
+        _audit(actor=actor, action="case.status_changed", subject=case, data=change, ip_address=ip)
+    return change
 
 
 def _account_set_status(
-    *, account: ChatAccount, status: str, actor: Actor, ip: str | None = None
-) -> None:
+    *,
+    account: ChatAccount,
+    status: str,
+    actor: Actor | None = None,
+    ip: str | None = None,
+    audit=True,
+) -> dict:
     before = account.status
+    change = {"before": {"status": before}, "after": {"status": status}}
     if before == status:
-        return
+        return change
     account.status = status
     account.save(update_fields=["status", "updated_at"])
-    _audit(
-        actor=actor,
-        action="account.status_changed",
-        subject=account,
-        data={"before": {"status": before}, "after": {"status": status}},
-        ip_address=ip,
-    )
+    if audit:
+        _audit(
+            actor=actor,
+            action="account.status_changed",
+            subject=account,
+            data=change,
+            ip_address=ip,
+        )
+    return change
 
 
 # --- delivery ------------------------------------------------------------------------------
@@ -452,7 +466,7 @@ def _call_operator(request: TakedownRequest) -> _Answer:
     timeout = settings.OPERATOR_TIMEOUT_SECONDS
     started = time.monotonic()
     try:
-        response = requests.post(
+        response = _http_session().post(
             request.platform.endpoint_url, data=body, headers=headers, timeout=(timeout, timeout)
         )
     except requests.Timeout as exc:
@@ -482,8 +496,30 @@ def _call_operator(request: TakedownRequest) -> _Answer:
     return _Answer("server_error", status, latency, f"HTTP {status}: {text}")
 
 
+_local = threading.local()
+
+
+def _http_session() -> requests.Session:
+    """One keep-alive session per thread: no new TCP connection for every request."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """For delivery bookkeeping only: its transactions may commit without waiting for the
+    WAL flush. A crash can then forget the last few milliseconds of attempts, which costs a
+    repeat delivery under the same Idempotency-Key (answered 409), never a lost or doubled
+    takedown. It matters because the audit chain's lock is held until commit, so every
+    flush we wait for here is one that approvals and callbacks wait for too. Approvals,
+    callbacks and supervisors' actions keep full durability."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _claim(request_id: str, now: datetime) -> TakedownRequest | None:
@@ -510,21 +546,14 @@ def takedown_deliver(*, request_id: str) -> str:
         return "unknown"
     now = timezone.now()
     with transaction.atomic(), _audit_batch():
+        _commit_without_waiting_for_disk()
         request = _claim(str(request_id), now)
         if request is None:
             return "skipped"
+        # The attempt row records the send; the audit event comes with its outcome (or with
+        # the sweeper's reclaim, if the worker never reports back).
         attempt = DeliveryAttempt.objects.create(
             request=request, number=request.attempts, started_at=now, outcome="in_progress"
-        )
-        _audit(
-            actor=Actor.system("delivery"),
-            action="takedown.sent",
-            subject=request,
-            data={
-                "attempt": attempt.number,
-                "before": {"status": Status.PENDING},
-                "after": {"status": Status.SENT},
-            },
         )
     wait = platform_rate_wait(platform=request.platform)
     if wait:
@@ -538,6 +567,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
     number = attempt.number
     retry_in: float | None = None
     with transaction.atomic(), _audit_batch():
+        _commit_without_waiting_for_disk()
         attempt.http_status = answer.http_status
         attempt.latency_ms = answer.latency_ms
         attempt.outcome = answer.outcome
@@ -597,6 +627,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
             subject=request,
             data={
                 "attempt": number,
+                "sent_at": attempt.started_at,
                 "http_status": answer.http_status,
                 "outcome": answer.outcome,
                 "error": answer.error[:500],
