@@ -188,7 +188,9 @@ def _approve_chunk(job: tuple[list[int], int]) -> None:
         connection.close()
 
 
-def run_once(label: str, *, simulator, supervisor, moderator, platform) -> dict:
+def run_once(
+    label: str, *, simulator, supervisor, moderator, platform, before_waiting=None
+) -> dict:
     from django.db import connections
 
     from moderation.models import TakedownRequest
@@ -202,6 +204,8 @@ def run_once(label: str, *, simulator, supervisor, moderator, platform) -> dict:
     with multiprocessing.get_context("fork").Pool(APPROVERS) as pool:
         pool.map(_approve_chunk, [(chunk, supervisor.pk) for chunk in chunks])
     approvals_done = time.time()
+    if before_waiting is not None:
+        before_waiting()
     request_ids = {
         str(pk)
         for pk in TakedownRequest.objects.filter(
@@ -234,6 +238,9 @@ def run_once(label: str, *, simulator, supervisor, moderator, platform) -> dict:
     return {
         "label": label,
         "approvals_per_s": N / (approvals_done - started),
+        "drain_per_s": (
+            len(seen) / (last - min(r.first_at for r in seen.values())) if len(seen) > 1 else 0.0
+        ),
         "delivered": len(seen),
         "deliveries_per_s": len(seen) / (last - started) if seen else 0.0,
         "p50_s": statistics.median(latencies) if latencies else None,
@@ -249,7 +256,7 @@ def run_once(label: str, *, simulator, supervisor, moderator, platform) -> dict:
 def main() -> int:
     admin_url, bench_url = database_urls()
     recreate_database(admin_url)
-    worker = None
+    workers: list[subprocess.Popen] = []
     simulators = []
     try:
         setup_django(bench_url)
@@ -279,10 +286,27 @@ def main() -> int:
 
         log_dir = ROOT / ".data"
         log_dir.mkdir(exist_ok=True)
-        worker = start_worker(log_dir / "bench-delivery-worker.log")
+
+        # First a backlog: 1,000 approvals made while no worker runs (the queue fills), then
+        # one worker drains it. This measures the worker alone.
+        def start():
+            workers.append(start_worker(log_dir / "bench-delivery-worker.log"))
+
+        backlog = run_once(
+            "backlog",
+            simulator=simulator,
+            supervisor=supervisor,
+            moderator=moderator,
+            platform=platform,
+            before_waiting=start,
+        )
         sweeper = Sweeper()
         sweeper.start()
-
+        simulator = OperatorSimulator(
+            {SLUG: (signing, callback)}, switches=Switches(callback_delay=-1)
+        ).start()
+        simulators.append(simulator)
+        Platform.objects.filter(pk=platform.pk).update(endpoint_url=simulator.endpoint(SLUG))
         clean = run_once(
             "clean",
             simulator=simulator,
@@ -305,12 +329,13 @@ def main() -> int:
         sweeper.stopping.set()
         sweeper.join(5)
     finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
         for sim in simulators:
             sim.stop()
         try:
@@ -328,16 +353,22 @@ def main() -> int:
     )
     header = (
         f"{'run':<8} {'approvals/s':>12} {'delivered':>10} {'deliveries/s':>13} {'p50 s':>8} "
-        f"{'p95 s':>8} {'dupes':>6} {'503s':>6} {'acked':>6} {'failed':>7}"
+        f"{'p95 s':>8} {'drain/s':>8} {'dupes':>6} {'503s':>6} {'acked':>6} {'failed':>7}"
     )
     print(header)
     print("-" * len(header))
-    for r in (clean, faulty):
+    for r in (backlog, clean, faulty):
         print(
             f"{r['label']:<8} {r['approvals_per_s']:>12.1f} {r['delivered']:>10} "
             f"{r['deliveries_per_s']:>13.1f} {r['p50_s'] or 0:>8.3f} {r['p95_s'] or 0:>8.3f} "
+            f"{r['drain_per_s']:>8.1f} "
             f"{r['duplicates']:>6} {r['operator_503']:>6} {r['acknowledged']:>6} {r['failed']:>7}"
         )
+    print(
+        f"backlog: approvals made with no worker running, then one worker drained the queue "
+        f"at {backlog['drain_per_s']:.1f} deliveries/s (first to last receipt); its latencies "
+        "include the wait for the worker and are not the live figures."
+    )
     print(
         "goal: >= 100 deliveries/s, p95 < 1 s, 0 duplicates; faulty (30 % 503): all "
         f"{N} delivered, 0 duplicates. Ids the operator saw that we never issued: "
@@ -352,10 +383,11 @@ def main() -> int:
                 "duplicates": clean["duplicates"],
                 "faulty_delivered": faulty["delivered"],
                 "faulty_duplicates": faulty["duplicates"],
+                "worker_drain_per_s": round(backlog["drain_per_s"], 1),
             }
         )
     )
-    ok = clean["delivered"] == N and faulty["delivered"] == N
+    ok = all(r["delivered"] == N for r in (backlog, clean, faulty))
     return 0 if ok else 1
 
 
