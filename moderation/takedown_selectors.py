@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QueryS
 from django.db.models.expressions import Case as Conditional
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.categories import URGENT_CATEGORIES, Urgency
 from moderation.models import Approval, Case, Decision, DeliveryAttempt, TakedownRequest
@@ -105,8 +106,23 @@ def takedown_page(
     return TakedownPage(rows=rows[:limit], next_cursor=next_cursor)
 
 
+# How each delivery outcome reads in the history (services/takedowns.py writes the codes).
+OUTCOME_LABELS = {
+    "in_progress": gettext_lazy("in progress"),
+    "acknowledged": gettext_lazy("acknowledged"),
+    "duplicate": gettext_lazy("already received (409), acknowledged"),
+    "throttled": gettext_lazy("throttled (429)"),
+    "refused": gettext_lazy("refused"),
+    "server_error": gettext_lazy("operator error (5xx)"),
+    "timeout": gettext_lazy("timed out"),
+    "connection_error": gettext_lazy("connection failed"),
+    "lost": gettext_lazy("worker lost"),
+}
+
+
 def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
-    return (
+    """One request with its delivery history; each attempt gets a readable outcome_label."""
+    request = (
         TakedownRequest.objects.select_related(
             "platform", "account", "case", "approval__supervisor", "approval__decision__moderator"
         )
@@ -116,6 +132,10 @@ def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
         .filter(pk=request_id)
         .first()
     )
+    if request is not None:
+        for attempt in request.deliveries.all():
+            attempt.outcome_label = OUTCOME_LABELS.get(attempt.outcome, attempt.outcome)
+    return request
 
 
 @dataclass(frozen=True)

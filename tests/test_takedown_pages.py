@@ -330,7 +330,7 @@ def test_the_detail_page_shows_the_delivery_history(client_for, platform, modera
         error="HTTP 503: busy",
     )
     page = client_for(supervisor).get(f"/takedowns/{request.pk}/").content.decode()
-    assert "server_error" in page and "HTTP 503: busy" in page and "12 ms" in page
+    assert "operator error (5xx)" in page and "HTTP 503: busy" in page and "12 ms" in page
     assert (
         client_for(supervisor).get("/takedowns/00000000-0000-0000-0000-000000000000/").status_code
         == 404
