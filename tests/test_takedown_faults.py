@@ -491,3 +491,19 @@ def test_the_sla_check_marks_overdue_and_climbs_the_warning_ladder(platform, mod
         for e in AuditEvent.objects.filter(action="takedown.warning").order_by("sequence")
     ]
     assert levels == [1, 2, 3]
+
+
+# --- the per-platform rate limit -----------------------------------------------------------
+
+
+def test_the_rate_limit_spaces_sends_per_platform_across_callers(db):
+    """Every worker reserves its slot in the same Redis key, so these waits add up across
+    processes; another platform has its own key."""
+    slow = platform_for(None, slug=f"slow{uuid.uuid4().hex[:6]}")
+    slow.rate_limit_per_second = 5
+    other = platform_for(None, slug=f"other{uuid.uuid4().hex[:6]}")
+    waits = [takedowns.platform_rate_wait(platform=slow) for _ in range(4)]
+    assert waits[0] == pytest.approx(0, abs=0.05)
+    for earlier, later in zip(waits, waits[1:], strict=False):
+        assert later - earlier == pytest.approx(0.2, abs=0.05)
+    assert takedowns.platform_rate_wait(platform=other) == pytest.approx(0, abs=0.05)
