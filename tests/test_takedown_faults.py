@@ -223,7 +223,7 @@ def test_an_approval_succeeds_while_redis_is_down_and_the_sweeper_delivers_later
             broker.stop()
             started = time.monotonic()
             request = takedowns.proposal_approve(decision_id=decision.pk, supervisor=supervisor)
-            assert time.monotonic() - started < 10
+            assert time.monotonic() - started < 2  # no long connection back-off
             request.refresh_from_db()
             assert request.status == "pending"
             request.case.refresh_from_db()

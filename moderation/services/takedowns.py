@@ -142,11 +142,19 @@ def _summary(decision: Decision) -> str:
 
 
 def _enqueue_delivery(request_id: str, *, countdown: float | None = None) -> bool:
-    """Queue the delivery task; a broker outage is logged, never raised (the sweeper retries)."""
+    """Queue the delivery task; a broker outage is logged, never raised (the sweeper retries).
+
+    The connection gets one quick retry, not kombu's default back-off of several seconds:
+    a supervisor's approval must not hang while Redis is away."""
+    from config.celery import app
     from moderation.tasks.delivery import takedown_deliver_task
 
     try:
-        takedown_deliver_task.apply_async(args=[str(request_id)], countdown=countdown, retry=False)
+        with app.pool.acquire(block=True, timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0.1, timeout=2)
+            takedown_deliver_task.apply_async(
+                args=[str(request_id)], countdown=countdown, retry=False, connection=connection
+            )
     except Exception:  # noqa: BLE001 - any broker failure: the outbox row is safe
         logger.warning(
             "could not queue delivery of takedown %s; the sweeper will pick it up",
