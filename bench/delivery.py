@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 N = int(os.environ.get("BENCH_DELIVERY_N", "1000"))
-CONCURRENCY = 4  # the worker's prefork processes
-APPROVERS = 2  # approving processes
+CONCURRENCY = 8  # the worker's prefork processes
+APPROVERS = 4  # approving processes
 BENCH_DB = "saring_bench_delivery"
 SLUG = "benchsim"
 TIMEOUT_S = 180
