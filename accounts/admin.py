@@ -65,9 +65,45 @@ class PlatformForm(forms.ModelForm):
 @admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
     form = PlatformForm
-    list_display = ["slug", "name", "endpoint_url", "active", "rate_limit_per_second"]
+    list_display = [
+        "slug",
+        "name",
+        "endpoint_url",
+        "active",
+        "rate_limit_per_second",
+        "signing_secret_masked",
+    ]
     list_filter = ["active"]
     search_fields = ["slug", "name"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "active"]}),
+        (
+            _("Operator API"),
+            {
+                "fields": ["endpoint_url", "rate_limit_per_second", "profile_url_pattern"],
+                "description": _(
+                    "Takedown requests are POSTed to the endpoint, at most this many per "
+                    "second across all workers."
+                ),
+            },
+        ),
+        (
+            _("Secrets"),
+            {
+                "fields": ["signing_secret", "callback_secret"],
+                "description": _(
+                    "Never shown again once saved. Give the operator both; leave a field "
+                    "empty to keep the current secret."
+                ),
+            },
+        ),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("signing secret"))
+    def signing_secret_masked(self, platform: Platform) -> str:
+        return mask_secret(platform.signing_secret)
 
 
 @admin.register(ChatAccount)

@@ -26,3 +26,13 @@ class SaringAdminSite(admin.AdminSite):
 
 class SaringAdminConfig(AdminConfig):
     default_site = "config.admin.SaringAdminSite"
+
+    def ready(self) -> None:
+        super().ready()  # autodiscovers every app's admin module
+        # django-rq registers a stand-in "dashboard" model whose pages assume rq-scheduler
+        # and a table that do not exist here (they answer 500). Queue health is on /healthz
+        # and in the RQ worker's log; the jobs people start show their progress in our pages.
+        from django_rq.models import Dashboard
+
+        if self.default_site and admin.site.is_registered(Dashboard):
+            admin.site.unregister(Dashboard)

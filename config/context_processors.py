@@ -16,6 +16,11 @@ def navigation(request: HttpRequest) -> dict:
         links.append((_("Supervision"), reverse("moderation:supervisor_home")))
     if Role.AUDITOR in roles:
         links.append((_("Audit"), reverse("moderation:audit_home")))
+    # Takedowns (issue 5): approvals for supervisors; requests for supervisors and auditors.
+    if Role.SUPERVISOR in roles:
+        links.append((_("Approvals"), reverse("moderation:approvals")))
+    if roles & {Role.SUPERVISOR, Role.AUDITOR}:
+        links.append((_("Takedowns"), reverse("moderation:takedowns")))
     if Role.ADMINISTRATOR in roles:
         links.append((_("Administration"), reverse("admin:index")))
     return {

@@ -314,6 +314,7 @@ CONTENT_SECURITY_POLICY = {
 # --- Request body cap (config/bodylimit.py, applied in config/wsgi.py) ---------------------
 # Refused with 413 before Django reads the body: by Content-Length, and by bytes actually read.
 REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
+
 # --- Reviewer queue (issue 4) -----------------------------------------------------------
 SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1)
 # A case waiting longer than this for a decision is past its review target (queue SLA).
@@ -325,4 +326,30 @@ CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
 CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
     "task": "moderation.tasks.claims.priorities_refresh",
     "schedule": 900.0,
+}
+
+# --- Takedowns: retries, the outbox sweeper, the SLA ladder (issue 5) ------------------------
+# Backoff after a retryable failure: base * 2^(attempt-1), capped, with 50–100 % jitter.
+TAKEDOWN_BACKOFF_BASE_SECONDS = env_float("TAKEDOWN_BACKOFF_BASE_SECONDS", 30.0, minimum=0.0)
+TAKEDOWN_BACKOFF_MAX_SECONDS = env_float("TAKEDOWN_BACKOFF_MAX_SECONDS", 3600.0, minimum=0.0)
+# A request `sent` this long ago without an answer lost its worker; the sweeper takes it back.
+# Keep it well above OPERATOR_TIMEOUT_SECONDS plus the rate limiter's wait.
+TAKEDOWN_STUCK_AFTER_SECONDS = env_float("TAKEDOWN_STUCK_AFTER_SECONDS", 300.0, minimum=0.0)
+# A pending request due this long without a worker taking it lost its message: re-queued.
+TAKEDOWN_SWEEP_GRACE_SECONDS = env_float("TAKEDOWN_SWEEP_GRACE_SECONDS", 30.0, minimum=0.0)
+TAKEDOWN_SWEEP_INTERVAL_SECONDS = env_float("TAKEDOWN_SWEEP_INTERVAL_SECONDS", 15.0, minimum=1.0)
+TAKEDOWN_SLA_INTERVAL_SECONDS = env_float("TAKEDOWN_SLA_INTERVAL_SECONDS", 60.0, minimum=1.0)
+# Hours past the deadline for the first warning, the second warning and blocking recommended.
+TAKEDOWN_WARNING_AFTER_HOURS = (
+    env_float("TAKEDOWN_WARNING_FIRST_HOURS", 0.0, minimum=0.0),
+    env_float("TAKEDOWN_WARNING_SECOND_HOURS", 24.0, minimum=0.0),
+    env_float("TAKEDOWN_WARNING_BLOCKING_HOURS", 72.0, minimum=0.0),
+)
+CELERY_BEAT_SCHEDULE["takedown-sweep"] = {
+    "task": "moderation.takedown_sweep",
+    "schedule": TAKEDOWN_SWEEP_INTERVAL_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["takedown-sla"] = {
+    "task": "moderation.takedown_sla",
+    "schedule": TAKEDOWN_SLA_INTERVAL_SECONDS,
 }

@@ -111,16 +111,6 @@ EXPECTED: dict[str, Row] = {
     "admin:*":                      row(LOGIN, LOGIN,     LOGIN,     LOGIN,    GATE_PASSED,  LOGIN),
     "admin:login":                  row(LOGIN, LOGIN,     LOGIN,     LOGIN,    LOGIN,        LOGIN),
     "admin:logout":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, 405,        REDIRECT),
-    # django-rq's JSON statistics answer 401 without staff rights or its own API token.
-    "admin:django_rq_home_json":    row((401, LOGIN), (401, LOGIN), (401, LOGIN), (401, LOGIN), GATE_PASSED,
-                                        (401, LOGIN)),
-    # KNOWN DEFECTS of django-rq's admin pages, reachable by administrators only: its
-    # scheduler page needs rq-scheduler (not installed) and its stand-in "dashboard" model
-    # has no table behind its object pages. Listed so the matrix stays honest about them.
-    "admin:django_rq_scheduler_jobs": row(LOGIN, LOGIN,   LOGIN,     LOGIN,    500,          LOGIN),
-    "admin:django_rq_dashboard_*":  row(LOGIN, LOGIN,     LOGIN,     LOGIN,    (500, GATE_PASSED), LOGIN),
-    "admin:<unnamed>admin/django_rq/dashboard/<path:object_id>/":
-                                    row(LOGIN, LOGIN,     LOGIN,     LOGIN,    (500, GATE_PASSED), LOGIN),
 }
 # fmt: on
 

@@ -1,0 +1,433 @@
+"""The approvals page, the takedown requests pages, who may use them, and the platform admin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.utils import timezone
+
+from moderation.models import Approval, AuditEvent, Case, CaseNote, TakedownRequest
+from moderation.services import takedowns
+from moderation.takedown_selectors import (
+    TakedownFilters,
+    cursor_encode,
+    takedown_compliance,
+    takedown_page,
+)
+from reports.models import Evidence
+from tests.factories import ReportFactory, UserFactory
+from tests.takedown_support import platform_for, proposal
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def platform():
+    return platform_for(None)
+
+
+@pytest.fixture
+def supervisor2():
+    from config.roles import Role
+
+    return UserFactory(username="supervisor2", roles=[Role.SUPERVISOR])
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+# --- who may open what -------------------------------------------------------------------
+
+
+def test_it_sends_the_signed_out_to_login(platform, moderator, supervisor):
+    request = takedowns.proposal_approve(
+        decision_id=proposal(moderator=moderator, platform=platform).pk, supervisor=supervisor
+    )
+    client = Client()
+    for path in ["/approvals/", "/takedowns/", f"/takedowns/{request.pk}/"]:
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), path
+    for path in [
+        "/approvals/1/approve/",
+        "/approvals/1/reject/",
+        "/approvals/bulk-approve/",
+        f"/takedowns/{request.pk}/retry/",
+        f"/takedowns/{request.pk}/cancel/",
+    ]:
+        response = client.post(path)
+        assert response.status_code == 302 and response["Location"].startswith("/login/"), path
+
+
+@pytest.mark.parametrize(
+    ("persona", "approvals", "takedowns_list"),
+    [("moderator", 403, 403), ("auditor", 403, 200), ("administrator", 403, 403)],
+)
+def test_each_role_gets_only_its_pages(
+    request, client_for, persona, approvals, takedowns_list, platform, moderator2, supervisor
+):
+    takedown = takedowns.proposal_approve(
+        decision_id=proposal(moderator=moderator2, platform=platform).pk, supervisor=supervisor
+    )
+    client = client_for(request.getfixturevalue(persona))
+    assert client.get("/approvals/").status_code == approvals
+    assert client.get("/takedowns/").status_code == takedowns_list
+    assert client.get(f"/takedowns/{takedown.pk}/").status_code == takedowns_list
+    for path in [
+        "/approvals/1/approve/",
+        "/approvals/1/reject/",
+        "/approvals/bulk-approve/",
+        f"/takedowns/{takedown.pk}/retry/",
+        f"/takedowns/{takedown.pk}/cancel/",
+    ]:
+        assert client.post(path).status_code == 403, path
+    takedown.refresh_from_db()
+    assert takedown.status == "pending"
+
+
+def test_the_header_links_to_approvals_and_takedowns_for_supervisors(client_for, supervisor):
+    page = client_for(supervisor).get("/approvals/").content.decode()
+    assert 'href="/approvals/"' in page and 'href="/takedowns/"' in page
+
+
+# --- approvals -----------------------------------------------------------------------------
+
+
+def test_it_lists_proposals_urgent_first_then_oldest_with_evidence_blurred(
+    client_for, platform, moderator, supervisor
+):
+    old = proposal(moderator=moderator, platform=platform)
+    new = proposal(moderator=moderator, platform=platform)
+    urgent = proposal(moderator=moderator, platform=platform, category="child_sexual_abuse")
+    marked = proposal(moderator=moderator, platform=platform, urgency="urgent")
+    old.created_at = timezone.now() - timedelta(hours=5)
+    old.save(update_fields=["created_at"])
+    report = ReportFactory(case=old.case)
+    evidence = Evidence(report=report, content_type="image/png", size=3, sha256="0" * 64)
+    evidence.file.save("x.png", ContentFile(b"png"), save=True)
+    decided = proposal(moderator=moderator, platform=platform)
+    takedowns.proposal_reject(decision_id=decided.pk, supervisor=supervisor, comment="no")
+
+    response = client_for(supervisor).get("/approvals/")
+    assert response.status_code == 200
+    order = [d.pk for d in response.context["proposals"]]
+    assert order == [urgent.pk, marked.pk, old.pk, new.pk]
+    page = response.content.decode()
+    assert f'src="/evidence/{evidence.pk}/"' in page
+    assert 'class="evidence-thumb blurred"' in page
+    assert old.rationale in page
+    assert "style=" not in page
+
+
+def test_a_supervisor_approves_another_persons_proposal(
+    client_for, platform, moderator, supervisor
+):
+    decision = proposal(moderator=moderator, platform=platform)
+    before = timezone.now()
+    response = client_for(supervisor).post(
+        f"/approvals/{decision.pk}/approve/", {"comment": "Clear case."}, follow=True
+    )
+    assert any("Approved" in m for m in messages_of(response))
+    request = TakedownRequest.objects.get(case=decision.case)
+    assert request.approval.supervisor == supervisor
+    assert request.approval.comment == "Clear case."
+    assert request.status == "pending" and request.urgency == "normal"
+    assert timedelta(hours=24) == request.deadline - request.issued_at
+    assert request.issued_at >= before
+    decision.case.refresh_from_db()
+    decision.case.account.refresh_from_db()
+    assert decision.case.status == "approved"
+    assert decision.case.account.status == "takedown_requested"
+    events = {e.action: e for e in AuditEvent.objects.all()}
+    assert set(events) == {"approval.approved", "takedown.issued"}
+    approved = events["approval.approved"].data
+    assert approved["case"]["after"] == {"status": "approved"}
+    assert approved["account"]["after"] == {"status": "takedown_requested"}
+    assert approved["request"] == str(request.pk)
+    assert events["approval.approved"].actor_user == supervisor
+
+
+def test_urgent_categories_and_the_urgent_mark_get_four_hours(platform, moderator, supervisor):
+    csam = proposal(moderator=moderator, platform=platform, category="child_sexual_abuse")
+    terror = proposal(moderator=moderator, platform=platform, category="terrorism")
+    normal = proposal(moderator=moderator, platform=platform, category="fraud")
+    marked_by_moderator = proposal(moderator=moderator, platform=platform, urgency="urgent")
+    for decision in (csam, terror, marked_by_moderator):
+        request = takedowns.proposal_approve(decision_id=decision.pk, supervisor=supervisor)
+        assert request.urgency == "urgent"
+        assert request.deadline - request.issued_at == timedelta(hours=4)
+    request = takedowns.proposal_approve(
+        decision_id=normal.pk, supervisor=supervisor, marked_urgent=True
+    )
+    assert request.deadline - request.issued_at == timedelta(hours=4)
+
+
+def test_a_supervisor_cannot_approve_their_own_proposal(client_for, platform, supervisor):
+    decision = proposal(moderator=supervisor, platform=platform)
+    page = client_for(supervisor).get("/approvals/").content.decode()
+    assert "This is your own proposal" in page
+    assert f"/approvals/{decision.pk}/approve/" not in page
+    response = client_for(supervisor).post(f"/approvals/{decision.pk}/approve/", follow=True)
+    assert any("your own proposal" in m for m in messages_of(response))
+    assert not Approval.objects.exists()
+    assert not TakedownRequest.objects.exists()
+    with pytest.raises(takedowns.ApprovalRefused, match="own proposal"):
+        takedowns.proposal_reject(decision_id=decision.pk, supervisor=supervisor, comment="x")
+
+
+def test_the_database_refuses_a_self_approval_even_without_the_service(
+    platform, supervisor, moderator
+):
+    decision = proposal(moderator=supervisor, platform=platform)
+    with pytest.raises(IntegrityError, match="approval_four_eyes"), transaction.atomic():
+        Approval.objects.create(
+            decision=decision, decision_author=supervisor, supervisor=supervisor, verdict="approved"
+        )
+    # Lying about the author does not help: the composite key ties it to the decision.
+    lie = pytest.raises(IntegrityError, match="approval_author_is_decision_moderator")
+    with lie, transaction.atomic():
+        Approval.objects.create(
+            decision=decision, decision_author=moderator, supervisor=supervisor, verdict="approved"
+        )
+    assert not Approval.objects.exists()
+
+
+def test_a_moderator_cannot_approve_through_the_service(platform, moderator, moderator2):
+    decision = proposal(moderator=moderator, platform=platform)
+    with pytest.raises(takedowns.ApprovalRefused, match="Only supervisors"):
+        takedowns.proposal_approve(decision_id=decision.pk, supervisor=moderator2)
+
+
+def test_rejection_returns_the_case_to_the_queue_with_the_comment(
+    client_for, platform, moderator, supervisor
+):
+    decision = proposal(moderator=moderator, platform=platform)
+    case = decision.case
+    case.claimed_by = moderator
+    case.claim_expires_at = timezone.now() + timedelta(minutes=30)
+    case.save(update_fields=["claimed_by", "claim_expires_at"])
+    client = client_for(supervisor)
+    empty = client.post(f"/approvals/{decision.pk}/reject/", {"comment": " "}, follow=True)
+    assert any("Say why" in m for m in messages_of(empty))
+    assert not Approval.objects.exists()
+    response = client.post(
+        f"/approvals/{decision.pk}/reject/", {"comment": "Not enough evidence."}, follow=True
+    )
+    assert any("back in the queue" in m for m in messages_of(response))
+    case.refresh_from_db()
+    assert case.status == "open" and case.claimed_by is None and case.claim_expires_at is None
+    assert case.version == 2
+    assert CaseNote.objects.get(case=case).body.endswith("Not enough evidence.")
+    approval = Approval.objects.get(decision=decision)
+    assert approval.verdict == "rejected"
+    assert AuditEvent.objects.filter(action="approval.rejected").count() == 1
+    assert not TakedownRequest.objects.exists()
+    again = client.post(f"/approvals/{decision.pk}/approve/", follow=True)
+    assert any("already been decided" in m for m in messages_of(again))
+
+
+def test_bulk_approve_approves_the_selection_and_names_the_ones_it_cannot(
+    client_for, platform, moderator, supervisor
+):
+    first = proposal(moderator=moderator, platform=platform)
+    second = proposal(moderator=moderator, platform=platform)
+    own = proposal(moderator=supervisor, platform=platform)
+    untouched = proposal(moderator=moderator, platform=platform)
+    response = client_for(supervisor).post(
+        "/approvals/bulk-approve/",
+        {"decision": [first.pk, second.pk, own.pk, "junk"], "comment": "bulk"},
+        follow=True,
+    )
+    notes = messages_of(response)
+    assert "2 proposals approved." in notes
+    assert any(f"Proposal {own.pk}" in m and "own proposal" in m for m in notes)
+    assert set(TakedownRequest.objects.values_list("case_id", flat=True)) == {
+        first.case_id,
+        second.case_id,
+    }
+    untouched.case.refresh_from_db()
+    assert untouched.case.status == "proposed"
+    nothing = client_for(supervisor).post("/approvals/bulk-approve/", {}, follow=True)
+    assert "Select at least one proposal." in messages_of(nothing)
+
+
+def test_an_unknown_proposal_gets_a_message_not_an_error(client_for, supervisor):
+    response = client_for(supervisor).post("/approvals/999999/approve/", follow=True)
+    assert response.status_code == 200
+    assert any("no such takedown proposal" in m for m in messages_of(response))
+
+
+# --- the takedown requests pages ---------------------------------------------------------------
+
+
+def approve_n(n, *, moderator, supervisor, platform):
+    return [
+        takedowns.proposal_approve(
+            decision_id=proposal(moderator=moderator, platform=platform).pk,
+            supervisor=supervisor,
+        )
+        for _ in range(n)
+    ]
+
+
+def test_the_list_filters_and_pages_by_keyset(client_for, platform, moderator, supervisor):
+    requests = approve_n(5, moderator=moderator, supervisor=supervisor, platform=platform)
+    other = platform_for(None, slug="telegram")
+    elsewhere = approve_n(1, moderator=moderator, supervisor=supervisor, platform=other)[0]
+    TakedownRequest.objects.filter(pk=requests[0].pk).update(
+        deadline=timezone.now() - timedelta(hours=1)
+    )
+    TakedownRequest.objects.filter(pk=requests[1].pk).update(status="failed", last_error="HTTP 503")
+
+    seen, after = [], None
+    while True:
+        page = takedown_page(filters=TakedownFilters(platform="michat"), after=after, limit=2)
+        seen += [r.pk for r in page.rows]
+        if not page.next_cursor:
+            break
+        from moderation.takedown_selectors import cursor_decode
+
+        after = cursor_decode(page.next_cursor)
+    assert seen == [r.pk for r in reversed(requests)]
+
+    client = client_for(supervisor)
+    overdue = client.get("/takedowns/", {"overdue": "on"})
+    assert [r.pk for r in overdue.context["page"].rows] == [requests[0].pk]
+    html = overdue.content.decode()
+    assert 'class="overdue"' in html and "overdue by" in html
+    failed = client.get("/takedowns/", {"status": "failed"})
+    assert [r.pk for r in failed.context["page"].rows] == [requests[1].pk]
+    assert "HTTP 503" in failed.content.decode()
+    by_platform = client.get("/takedowns/", {"platform": "telegram"})
+    assert [r.pk for r in by_platform.context["page"].rows] == [elsewhere.pk]
+    bad = client.get("/takedowns/", {"status": "nonsense", "after": "garbage"})
+    assert bad.status_code == 200
+    assert len(bad.context["page"].rows) == 6
+    cursor = cursor_encode(requests[3])
+    older = client.get("/takedowns/", {"after": cursor})
+    assert [r.pk for r in older.context["page"].rows][:3] == [
+        requests[2].pk,
+        requests[1].pk,
+        requests[0].pk,
+    ]
+
+
+def test_the_detail_page_shows_the_delivery_history(client_for, platform, moderator, supervisor):
+    from moderation.models import DeliveryAttempt
+
+    request = approve_n(1, moderator=moderator, supervisor=supervisor, platform=platform)[0]
+    DeliveryAttempt.objects.create(
+        request=request,
+        number=1,
+        started_at=timezone.now(),
+        http_status=503,
+        latency_ms=12,
+        outcome="server_error",
+        error="HTTP 503: busy",
+    )
+    page = client_for(supervisor).get(f"/takedowns/{request.pk}/").content.decode()
+    assert "operator error (5xx)" in page and "HTTP 503: busy" in page and "12 ms" in page
+    assert (
+        client_for(supervisor).get("/takedowns/00000000-0000-0000-0000-000000000000/").status_code
+        == 404
+    )
+
+
+def test_supervisors_cancel_and_retry_with_audit_events(
+    client_for, platform, moderator, supervisor, auditor
+):
+    first, second = approve_n(2, moderator=moderator, supervisor=supervisor, platform=platform)
+    client = client_for(supervisor)
+    refused = client.post(f"/takedowns/{first.pk}/retry/", follow=True)
+    assert any("Only a failed request" in m for m in messages_of(refused))
+    client.post(f"/takedowns/{first.pk}/cancel/", {"reason": "wrong account"})
+    first.refresh_from_db()
+    first.case.refresh_from_db()
+    first.account.refresh_from_db()
+    assert first.status == "cancelled"
+    assert first.case.status == "closed" and first.account.status == "under_review"
+    event = AuditEvent.objects.get(action="takedown.cancelled")
+    assert event.data["reason"] == "wrong account" and event.actor_user == supervisor
+
+    TakedownRequest.objects.filter(pk=second.pk).update(status="failed")
+    client.post(f"/takedowns/{second.pk}/retry/")
+    second.refresh_from_db()
+    assert second.status == "pending" and second.next_attempt_at
+    assert AuditEvent.objects.filter(action="takedown.retried").count() == 1
+    TakedownRequest.objects.filter(pk=second.pk).update(status="acknowledged")
+    late = client.post(f"/takedowns/{second.pk}/cancel/", follow=True)
+    assert any("not acknowledged" in m for m in messages_of(late))
+    page = client_for(auditor).get(f"/takedowns/{second.pk}/").content.decode()
+    assert "Retry now" not in page and "Cancel request" not in page
+
+
+def test_the_compliance_table_counts_per_platform(client_for, platform, moderator, supervisor):
+    quick, late, open_overdue, cancelled = approve_n(
+        4, moderator=moderator, supervisor=supervisor, platform=platform
+    )
+    now = timezone.now()
+    TakedownRequest.objects.filter(pk=quick.pk).update(
+        status="taken_down",
+        acknowledged_at=now,
+        resolved_at=quick.issued_at + timedelta(minutes=30),
+    )
+    TakedownRequest.objects.filter(pk=late.pk).update(
+        status="taken_down",
+        acknowledged_at=now,
+        issued_at=now - timedelta(hours=30),
+        deadline=now - timedelta(hours=6),
+        resolved_at=now - timedelta(hours=1),
+    )
+    TakedownRequest.objects.filter(pk=open_overdue.pk).update(
+        status="acknowledged", acknowledged_at=now, deadline=now - timedelta(minutes=1)
+    )
+    TakedownRequest.objects.filter(pk=cancelled.pk).update(status="cancelled")
+    platform_for(None, slug="telegram")
+    rows = {row.slug: row for row in takedown_compliance()}
+    michat = rows["michat"]
+    assert (michat.requests, michat.acknowledged, michat.due, michat.in_time) == (3, 3, 3, 1)
+    assert michat.in_time_percent == 33.3
+    assert michat.overdue == 1
+    # Median of 30 minutes and 29 hours.
+    assert michat.median_seconds == pytest.approx((30 * 60 + 29 * 3600) / 2, abs=2)
+    assert rows["telegram"].requests == 0 and rows["telegram"].in_time_percent is None
+    page = client_for(supervisor).get("/takedowns/").content.decode()
+    assert "33.3 %" in page and "Operator compliance" in page
+
+
+# --- the platform admin ----------------------------------------------------------------------
+
+
+def test_the_platform_admin_never_shows_a_secret_in_full(client_for, administrator, platform):
+    administrator.is_superuser = True
+    administrator.save(update_fields=["is_superuser"])
+    client = client_for(administrator)
+    page = client.get(f"/admin/accounts/platform/{platform.pk}/change/").content.decode()
+    assert platform.signing_secret not in page
+    assert platform.callback_secret not in page
+    assert "(44 characters)" in page or "characters)" in page
+    listing = client.get("/admin/accounts/platform/").content.decode()
+    assert platform.signing_secret not in listing
+    # Saving without new secrets keeps the old ones.
+    response = client.post(
+        f"/admin/accounts/platform/{platform.pk}/change/",
+        {
+            "slug": platform.slug,
+            "name": "MiChat",
+            "endpoint_url": "https://operator.example/takedowns",
+            "signing_secret": "",
+            "callback_secret": "",
+            "profile_url_pattern": "",
+            "active": "on",
+            "rate_limit_per_second": "7.5",
+        },
+    )
+    assert response.status_code == 302
+    before = platform.signing_secret
+    platform.refresh_from_db()
+    assert platform.signing_secret == before and platform.rate_limit_per_second == 7.5
+    assert Case.objects.count() == 0
