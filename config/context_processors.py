@@ -13,6 +13,8 @@ def navigation(request: HttpRequest) -> dict:
         links.append((_("Queue"), reverse("moderation:queue")))
     if Role.SUPERVISOR in roles:
         links.append((_("Supervision"), reverse("moderation:supervisor_home")))
+    if Role.SUPERVISOR in roles:  # intake (issue 3)
+        links.append((_("Import"), reverse("reports:import_upload")))
     if Role.AUDITOR in roles:
         links.append((_("Audit"), reverse("moderation:audit_home")))
     if Role.ADMINISTRATOR in roles:

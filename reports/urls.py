@@ -12,3 +12,9 @@ urlpatterns = [
     path("report/status/", views.public_status, name="public_status_lookup"),
     path("report/status/<str:code>", views.public_status, name="public_status"),
 ]
+urlpatterns += [
+    # Bulk CSV import (issue 3): supervisors.
+    path("reports/import/", views.import_upload, name="import_upload"),
+    path("reports/import/<int:pk>/", views.import_detail, name="import_detail"),
+    path("reports/import/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
+]

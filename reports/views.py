@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import mimetypes
 
 from django.conf import settings
@@ -11,13 +12,16 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.roles import Role
+from moderation.access import role_required
 from moderation.services.audit import request_ip
 from reports.access import can_view_evidence
 from reports.captcha import challenge_new, solution_accept
-from reports.forms import PublicReportForm
-from reports.models import Evidence
+from reports.forms import ImportUploadForm, PublicReportForm
+from reports.models import Evidence, ImportJob
 from reports.ratelimit import rate_limit_hit
 from reports.selectors import report_by_receipt, report_status
+from reports.services.imports import import_job_create
 from reports.services.public import public_report_submit
 
 # Only these are ever shown in the page; anything else is downloaded, never rendered.
@@ -154,3 +158,54 @@ def public_status(request: HttpRequest, code: str | None = None) -> HttpResponse
     response = render(request, "reports/public_status.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Bulk CSV import (issue 3): supervisors ------------------------------------------------
+
+
+@role_required(Role.SUPERVISOR)
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm()
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            job = import_job_create(
+                organisation=form.cleaned_data["organisation"],
+                file=form.cleaned_data["file"],
+                requested_by=request.user,
+                ip_address=request_ip(request),
+            )
+            return redirect("reports:import_detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("organisation", "requested_by")[:20]
+    return render(request, "reports/import_upload.html", {"form": form, "jobs": jobs})
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's page; htmx polls the progress partial until the job has finished."""
+    job = get_object_or_404(ImportJob.objects.select_related("organisation"), pk=pk)
+    template = "reports/_import_progress.html" if request.htmx else "reports/import_detail.html"
+    return render(request, template, {"job": job})
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The per-row error report as CSV, to fix the rows and import the file again."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "field", "problem"])
+    for entry in job.errors:
+        for field, problems in entry["errors"].items():
+            for problem in problems:
+                # A leading =, +, - or @ would be a formula in a spreadsheet.
+                writer.writerow([entry["row"], field, _csv_safe(problem)])
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
