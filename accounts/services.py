@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -83,74 +83,71 @@ def chat_accounts_resolve(
     by_key: dict[tuple[int, str], list[AccountSighting]] = {}
     for sighting in sightings:
         by_key.setdefault(sighting.key, []).append(sighting)
-    ChatAccount.objects.bulk_create(
-        [
-            ChatAccount(
-                platform_id=platform_id,
-                identifier=identifier,
-                identifier_kind=seen[0].identifier.kind,
-                display_name=next((s.display_name for s in seen if s.display_name), "")[:255],
-                profile_url=next((s.profile_url for s in seen if s.profile_url), "")[:1000],
-                phone_numbers=sorted({s.identifier.phone for s in seen if s.identifier.phone}),
-                first_reported_at=min(s.seen_at for s in seen),
-                last_reported_at=max(s.seen_at for s in seen),
+    now = timezone.now()
+    rows = []
+    for (platform_id, identifier), seen in by_key.items():
+        rows.append(
+            (
+                platform_id,
+                identifier,
+                seen[0].identifier.kind,
+                next((s.display_name for s in seen if s.display_name), "")[:255],
+                next((s.profile_url for s in seen if s.profile_url), "")[:1000],
+                next((s.identifier.phone for s in seen if s.identifier.phone), None),
+                min(s.seen_at for s in seen),
+                max(s.seen_at for s in seen),
             )
-            for (platform_id, identifier), seen in by_key.items()
-        ],
-        ignore_conflicts=True,
-    )
+        )
+    columns = list(zip(*rows, strict=True))
+    with connection.cursor() as cursor:
+        # One statement for the whole batch; ON CONFLICT makes concurrent creation safe.
+        cursor.execute(_ACCOUNTS_INSERT, [now, now, *(list(c) for c in columns)])
     wanted = Q()
     identifiers_by_platform: dict[int, list[str]] = {}
     for platform_id, identifier in by_key:
         identifiers_by_platform.setdefault(platform_id, []).append(identifier)
     for platform_id, identifiers in identifiers_by_platform.items():
         wanted |= Q(platform_id=platform_id, identifier__in=identifiers)
+    # Lock in id order: two batches sharing accounts wait for each other, never deadlock.
     accounts = {
         (a.platform_id, a.identifier): a
-        for a in ChatAccount.objects.select_for_update().filter(wanted).order_by("id")
+        for a in ChatAccount.objects.select_for_update()
+        .filter(wanted)
+        .order_by("id")
+        .only("id", "platform_id", "identifier", "status")
     }
-    changed = []
-    for key, account in accounts.items():
-        seen = by_key[key]
-        before = (
-            account.first_reported_at,
-            account.last_reported_at,
-            list(account.phone_numbers),
-            account.display_name,
-            account.profile_url,
-        )
-        account.first_reported_at = min(account.first_reported_at, *(s.seen_at for s in seen))
-        account.last_reported_at = max(account.last_reported_at, *(s.seen_at for s in seen))
-        phones = set(account.phone_numbers) | {
-            s.identifier.phone for s in seen if s.identifier.phone
-        }
-        account.phone_numbers = sorted(phones)
-        if not account.display_name:
-            account.display_name = next((s.display_name for s in seen if s.display_name), "")[:255]
-        if not account.profile_url:
-            account.profile_url = next((s.profile_url for s in seen if s.profile_url), "")[:1000]
-        after = (
-            account.first_reported_at,
-            account.last_reported_at,
-            account.phone_numbers,
-            account.display_name,
-            account.profile_url,
-        )
-        if after != before:
-            changed.append(account)
-    if changed:
-        now = timezone.now()
-        for account in changed:
-            account.updated_at = now
-        ChatAccount.objects.bulk_update(
-            changed,
-            [
-                "first_reported_at",
-                "last_reported_at",
-                "phone_numbers",
-                "display_name",
-                "profile_url",
-                "updated_at",
-            ],
-        )
+    updates = [
+        (accounts[(row[0], row[1])].pk, row[3], row[4], row[5], row[6], row[7]) for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_ACCOUNTS_UPDATE, [now, *(list(c) for c in zip(*updates, strict=True))])
     return accounts
+
+
+_ACCOUNTS_INSERT = """
+INSERT INTO accounts_chataccount
+    (platform_id, identifier, identifier_kind, display_name, profile_url, phone_numbers,
+     first_reported_at, last_reported_at, status, created_at, updated_at)
+SELECT v.platform_id, v.identifier, v.kind, v.display_name, v.profile_url,
+       CASE WHEN v.phone IS NULL THEN '{}'::varchar[] ELSE ARRAY[v.phone]::varchar[] END,
+       v.first_at, v.last_at, 'under_review', %s, %s
+  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+              %s::timestamptz[], %s::timestamptz[])
+       AS v(platform_id, identifier, kind, display_name, profile_url, phone, first_at, last_at)
+    ON CONFLICT (platform_id, identifier) DO NOTHING
+"""
+
+_ACCOUNTS_UPDATE = """
+UPDATE accounts_chataccount AS a
+   SET first_reported_at = LEAST(a.first_reported_at, v.first_at),
+       last_reported_at = GREATEST(a.last_reported_at, v.last_at),
+       phone_numbers = CASE
+           WHEN v.phone IS NULL OR v.phone = ANY(a.phone_numbers) THEN a.phone_numbers
+           ELSE a.phone_numbers || v.phone::varchar END,
+       display_name = CASE WHEN a.display_name = '' THEN v.display_name ELSE a.display_name END,
+       profile_url = CASE WHEN a.profile_url = '' THEN v.profile_url ELSE a.profile_url END,
+       updated_at = %s
+  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
+              %s::timestamptz[]) AS v(id, display_name, profile_url, phone, first_at, last_at)
+ WHERE a.id = v.id
+"""

@@ -281,6 +281,9 @@ class AuditEntry:
     subject_label: str | None = None
     data: dict | None = None
     ip_address: str | None = None
+    # Instead of `subject`, when the caller has only the row's id (e.g. after a raw INSERT).
+    subject_type: str = ""
+    subject_id: str = ""
 
 
 def audit_record_many(*, entries: list[AuditEntry]) -> list[AuditEvent]:
@@ -300,7 +303,7 @@ def audit_record_many(*, entries: list[AuditEntry]) -> list[AuditEvent]:
         events = []
         for entry in entries:
             sequence += 1
-            subject_type = subject_id = ""
+            subject_type, subject_id = entry.subject_type, entry.subject_id
             subject_label = entry.subject_label
             if entry.subject is not None:
                 subject_type = entry.subject._meta.label_lower
@@ -339,5 +342,44 @@ def audit_record_many(*, entries: list[AuditEntry]) -> list[AuditEvent]:
             )
             prev_hash = event.hash
             events.append(event)
-        AuditEvent.objects.bulk_create(events, batch_size=1000)
+        _events_insert(events)
     return events
+
+
+_EVENT_COLUMNS = [
+    ("sequence", "bigint"),
+    ("created_at", "timestamptz"),
+    ("actor_kind", "text"),
+    ("actor_user_id", "bigint"),
+    ("actor_label", "text"),
+    ("action", "text"),
+    ("subject_type", "text"),
+    ("subject_id", "text"),
+    ("subject_label", "text"),
+    ("data", "jsonb"),
+    ("ip_address", "text"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
+]
+_EVENTS_INSERT = (
+    "INSERT INTO moderation_auditevent ({names}) SELECT * FROM unnest({arrays})".format(  # noqa: S608 - fixed column list
+        names=", ".join(name for name, _ in _EVENT_COLUMNS),
+        arrays=", ".join(f"%s::{kind}[]" for _, kind in _EVENT_COLUMNS),
+    )
+)
+
+
+def _events_insert(events: list[AuditEvent]) -> None:
+    """One INSERT for all events: the ORM's bulk_create spends more time in Python than the
+    database spends on the rows."""
+    columns = [
+        [
+            json.dumps(getattr(e, name), cls=DjangoJSONEncoder)
+            if kind == "jsonb"
+            else getattr(e, name)
+            for e in events
+        ]
+        for name, kind in _EVENT_COLUMNS
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_EVENTS_INSERT, columns)

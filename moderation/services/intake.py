@@ -28,17 +28,24 @@ class CaseSeed:
     received_at: datetime
 
 
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
+    status: str
+
+
 def cases_open_for(
     *, accounts: list[ChatAccount], seeds: dict[int, CaseSeed]
-) -> tuple[dict[int, Case], set[int]]:
+) -> tuple[dict[int, CaseRef], set[int]]:
     """The open case of every account, opening one (linked to the account's previous case)
     where there is none. Returns (cases by account id, ids of the cases opened now)."""
     account_ids = [account.pk for account in accounts]
     cases = {
-        case.account_id: case
-        for case in Case.objects.select_for_update()
+        account_id: CaseRef(case_id, status)
+        for account_id, case_id, status in Case.objects.select_for_update()
         .filter(account_id__in=account_ids, status__in=Case.OPEN_STATUSES)
         .order_by("id")
+        .values_list("account_id", "id", "status")
     }
     missing = [account_id for account_id in account_ids if account_id not in cases]
     if not missing:
@@ -49,85 +56,108 @@ def cases_open_for(
         .distinct("account_id")
         .values_list("account_id", "id")
     )
-    new_cases = [
-        Case(
-            account_id=account_id,
-            previous_case_id=previous.get(account_id),
-            category=seeds[account_id].category,
-            opened_at=seeds[account_id].received_at,
-            last_report_at=seeds[account_id].received_at,
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CASES_INSERT,
+            [
+                now,
+                missing,
+                [previous.get(account_id) for account_id in missing],
+                [seeds[account_id].category for account_id in missing],
+                [seeds[account_id].received_at for account_id in missing],
+            ],
         )
-        for account_id in missing
-    ]
-    Case.objects.bulk_create(new_cases)
+        opened = {account_id: case_id for case_id, account_id in cursor.fetchall()}
     reopened = [
-        account
+        account.pk
         for account in accounts
-        if account.pk in missing and account.status != ChatAccount.Status.UNDER_REVIEW
+        if account.pk in opened and account.status != ChatAccount.Status.UNDER_REVIEW
     ]
     if reopened:
         # A new case puts the account back under review, whatever its last case decided.
-        ChatAccount.objects.filter(pk__in=[a.pk for a in reopened]).update(
-            status=ChatAccount.Status.UNDER_REVIEW, updated_at=timezone.now()
+        ChatAccount.objects.filter(pk__in=reopened).update(
+            status=ChatAccount.Status.UNDER_REVIEW, updated_at=now
         )
-    for case in new_cases:
-        cases[case.account_id] = case
-    return cases, {case.pk for case in new_cases}
+    for account_id, case_id in opened.items():
+        cases[account_id] = CaseRef(case_id, Case.Status.OPEN)
+    return cases, set(opened.values())
 
+
+_CASES_INSERT = """
+INSERT INTO moderation_case
+    (account_id, previous_case_id, status, category, urgent, report_count, reporter_count,
+     source_kinds, priority, opened_at, last_report_at, version, updated_at)
+SELECT v.account_id, v.previous_id, 'open', v.category, false, 0, 0, '', 0,
+       v.opened_at, v.opened_at, 1, %s
+  FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[])
+       AS v(account_id, previous_id, category, opened_at)
+RETURNING id, account_id
+"""
 
 _CASE_TOTALS = """
-SELECT case_id,
+SELECT r.case_id,
        count(*),
-       count(DISTINCT organisation_id) + count(*) FILTER (WHERE organisation_id IS NULL),
-       array_agg(DISTINCT source_kind),
-       array_agg(DISTINCT category),
-       bool_or(urgent),
-       max(received_at)
-  FROM reports_report
- WHERE case_id = ANY(%s)
- GROUP BY case_id
+       count(DISTINCT r.organisation_id) + count(*) FILTER (WHERE r.organisation_id IS NULL),
+       array_agg(DISTINCT r.source_kind),
+       array_agg(DISTINCT r.category),
+       bool_or(r.urgent),
+       max(r.received_at),
+       c.opened_at,
+       c.last_report_at
+  FROM reports_report r
+  JOIN moderation_case c ON c.id = r.case_id
+ WHERE r.case_id = ANY(%s)
+ GROUP BY r.case_id, c.opened_at, c.last_report_at
+"""
+
+_CASES_UPDATE = """
+UPDATE moderation_case AS c
+   SET report_count = v.reports, reporter_count = v.reporters, source_kinds = v.kinds,
+       category = v.category, urgent = v.urgent, last_report_at = v.last_at,
+       priority = v.priority, updated_at = %s
+  FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::text[], %s::text[], %s::bool[],
+              %s::timestamptz[], %s::float8[])
+       AS v(id, reports, reporters, kinds, category, urgent, last_at, priority)
+ WHERE c.id = v.id
 """
 
 
-def cases_refresh(*, cases: list[Case], now: datetime | None = None) -> None:
+def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
     """Recompute the counters, worst category, urgency and priority of the given cases from
     their reports, in one query and one UPDATE. Every distinct organisation counts as one
     reporter; every report from the public counts as a separate person."""
-    if not cases:
+    if not case_ids:
         return
     now = now or timezone.now()
-    by_id = {case.pk: case for case in cases}
     with connection.cursor() as cursor:
-        cursor.execute(_CASE_TOTALS, [list(by_id)])
+        cursor.execute(_CASE_TOTALS, [list(case_ids)])
         totals = cursor.fetchall()
-    for case_id, reports, reporters, kinds, categories, urgent, last_at in totals:
-        case = by_id[case_id]
-        case.report_count = reports
-        case.reporter_count = reporters
-        case.source_kinds = ",".join(sorted(kinds))
-        case.category = max(categories, key=lambda c: (CATEGORY_SEVERITY.get(c, 0), c))
+    rows = []
+    for case_id, reports, reporters, kinds, categories, urgent, last_at, opened_at, last in totals:
+        category = max(categories, key=lambda c: (CATEGORY_SEVERITY.get(c, 0), c))
         # CSAM and terrorism are urgent by law (DESIGN.md "Deadlines"), whoever reported.
-        case.urgent = bool(urgent) or any(c in URGENT_CATEGORIES for c in categories)
-        case.last_report_at = max(case.last_report_at, last_at)
-        case.priority, _parts = case_priority(
-            category=case.category,
+        is_urgent = bool(urgent) or any(c in URGENT_CATEGORIES for c in categories)
+        priority, _parts = case_priority(
+            category=category,
             source_kinds=set(kinds),
             reporter_count=reporters,
-            urgent=case.urgent,
-            opened_at=case.opened_at,
+            urgent=is_urgent,
+            opened_at=opened_at,
             now=now,
         )
-        case.updated_at = now
-    Case.objects.bulk_update(
-        list(by_id.values()),
-        [
-            "report_count",
-            "reporter_count",
-            "source_kinds",
-            "category",
-            "urgent",
-            "last_report_at",
-            "priority",
-            "updated_at",
-        ],
-    )
+        rows.append(
+            (
+                case_id,
+                reports,
+                reporters,
+                ",".join(sorted(kinds)),
+                category,
+                is_urgent,
+                max(last, last_at),
+                priority,
+            )
+        )
+    if rows:
+        with connection.cursor() as cursor:
+            cursor.execute(_CASES_UPDATE, [now, *(list(c) for c in zip(*rows, strict=True))])

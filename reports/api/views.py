@@ -60,7 +60,7 @@ def report_out(report: Report, *, status_name: str | None = None) -> dict:
 
 
 def _outcome_status(outcome: Outcome) -> str:
-    return report_public_status(case_status=outcome.report.case.status)
+    return report_public_status(case_status=outcome.case_status)
 
 
 class ReportCreate(IntakeView):
@@ -143,7 +143,6 @@ class ReportBatch(IntakeView):
             actor=Actor.organisation(self.organisation),
             ip_address=request_ip(request),
         )
-        case_status = _case_statuses(outcomes)
         for index, outcome in zip(positions, outcomes, strict=True):
             result: dict = {"index": index}
             if outcome.status == "conflict":
@@ -157,9 +156,7 @@ class ReportBatch(IntakeView):
                     status=201 if outcome.status == "created" else 200,
                     report=report_out(
                         outcome.report,
-                        status_name=report_public_status(
-                            case_status=case_status.get(outcome.report.case_id, "open")
-                        ),
+                        status_name=_outcome_status(outcome),
                     ),
                 )
             results[index] = result
@@ -175,11 +172,6 @@ class ReportBatch(IntakeView):
                 "results": results,
             }
         )
-
-
-def _case_statuses(outcomes: list[Outcome]) -> dict[int, str]:
-    # The report objects already carry their case (created) or were loaded with it.
-    return {o.report.case_id: o.report.case.status for o in outcomes}
 
 
 class ReportDetail(IntakeView):
