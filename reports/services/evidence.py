@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from moderation.services.audit import Actor, audit_record
@@ -46,12 +47,15 @@ def evidence_check(upload) -> CheckedImage:
     EvidenceInvalid with a message for the person who sent it."""
     if upload.size is not None and upload.size > MAX_EVIDENCE_BYTES:
         raise EvidenceInvalid(
-            f"{upload.name}: the file is {upload.size / 1048576:.1f} MB; at most 5 MB."
+            _("%(name)s: the file is %(size).1f MB; at most 5 MB.")
+            % {"name": upload.name, "size": upload.size / 1048576}
         )
     upload.seek(0)
     data = upload.read(MAX_EVIDENCE_BYTES + 1)
     if len(data) > MAX_EVIDENCE_BYTES:
-        raise EvidenceInvalid(f"{upload.name}: the file is larger than 5 MB.")
+        raise EvidenceInvalid(
+            _("%(name)s: the file is larger than 5 MB; at most 5 MB.") % {"name": upload.name}
+        )
     name = (upload.name or "upload")[:255].replace("\x00", "")
     try:
         with warnings.catch_warnings():
@@ -59,11 +63,14 @@ def evidence_check(upload) -> CheckedImage:
             image = Image.open(io.BytesIO(data))
             fmt = image.format
             if fmt not in FORMATS:
-                raise EvidenceInvalid(f"{name}: only JPEG, PNG and WebP images are accepted.")
+                raise EvidenceInvalid(
+                    _("%(name)s: only JPEG, PNG and WebP images are accepted.") % {"name": name}
+                )
             width, height = image.size
             if width * height > MAX_PIXELS:
                 raise EvidenceInvalid(
-                    f"{name}: the image is {width}×{height} pixels; at most 40 megapixels."
+                    _("%(name)s: the image is %(width)d×%(height)d pixels; at most 40 megapixels.")
+                    % {"name": name, "width": width, "height": height}
                 )
             image.load()
             content_type, extension = FORMATS[fmt]
@@ -82,12 +89,16 @@ def evidence_check(upload) -> CheckedImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise EvidenceInvalid(
-            f"{name}: the image has too many pixels; at most 40 megapixels."
+            _("%(name)s: the image has too many pixels; at most 40 megapixels.") % {"name": name}
         ) from None
     except UnidentifiedImageError:
-        raise EvidenceInvalid(f"{name}: not an image we can read (JPEG, PNG or WebP).") from None
+        raise EvidenceInvalid(
+            _("%(name)s: not an image we can read (JPEG, PNG or WebP).") % {"name": name}
+        ) from None
     except (OSError, ValueError, SyntaxError):
-        raise EvidenceInvalid(f"{name}: the image is damaged or truncated.") from None
+        raise EvidenceInvalid(
+            _("%(name)s: the image is damaged or truncated.") % {"name": name}
+        ) from None
     return CheckedImage(
         content=out.getvalue(),
         content_type=content_type,

@@ -204,7 +204,10 @@ def report_input_parse(
     observed_at = None
     observed = data.get("observed_at")
     if observed is not None:
-        parsed = parse_datetime(observed) if isinstance(observed, str) else None
+        try:
+            parsed = parse_datetime(observed) if isinstance(observed, str) else None
+        except ValueError:  # well formed but impossible, e.g. month 13
+            parsed = None
         if parsed is None:
             errors["observed_at"] = ["Must be an ISO 8601 date and time."]
         else:
