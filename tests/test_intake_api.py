@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.models import ChatAccount
 from moderation.models import AuditEvent, Case
+from moderation.services.audit import audit_chain_verify
 from reports.models import ApiToken, Evidence, Report
 from reports.services.tokens import api_token_revoke
 from tests.intake_helpers import image_bytes, report_body
@@ -176,6 +177,7 @@ def test_it_stores_html_as_text(ministry_token):
     body = report_body(
         external_reference=script,
         description=script,
+        content_urls=["https://michat.id/post/1?q=<script>", "http://x.example/a b"],
         account={"identifier": "bella" + script, "display_name": script},
     )
     response = post(token, "/api/v1/reports/", body)
@@ -183,6 +185,7 @@ def test_it_stores_html_as_text(ministry_token):
     report = Report.objects.get()
     assert report.description == script and report.external_reference == script
     assert report.account.display_name == script
+    assert report.content_urls == ["https://michat.id/post/1?q=<script>", "http://x.example/a b"]
 
 
 def test_a_batch_gives_one_result_per_item_in_order(ministry_token):
@@ -215,6 +218,9 @@ def test_a_batch_of_500_is_accepted_and_501_refused(ministry_token):
     assert Report.objects.count() == 0
     ok = post(token, "/api/v1/reports/batch/", {"reports": items[:500]})
     assert ok.status_code == 200 and ok.json()["created"] == 500
+    assert audit_chain_verify().intact
+    report = Report.objects.get(external_reference="N-7")
+    assert report.content_urls == []
     assert Case.objects.count() == 50
     assert sorted(set(Case.objects.values_list("report_count", flat=True))) == [10]
 

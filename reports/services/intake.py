@@ -411,7 +411,7 @@ _REPORT_COLUMNS = [
     ("payload_hash", "text"),
     ("category", "text"),
     ("description", "text"),
-    ("content_urls", "text"),  # JSON, unpacked below: unnest cannot take ragged arrays
+    ("content_urls", "text[]"),
     ("account_identifier_submitted", "text"),
     ("observed_at", "timestamptz"),
     ("received_at", "timestamptz"),
@@ -425,35 +425,41 @@ _REPORT_COLUMNS = [
     ("receipt_code", "text"),
 ]
 _REPORTS_INSERT = (  # noqa: S608 - a fixed column list, no outside input
-    "INSERT INTO reports_report ({columns}) SELECT {values} FROM unnest({arrays}) AS v({names}) "
-    "RETURNING id, receipt_code"
+    "INSERT INTO reports_report ({columns}) SELECT {values} "
+    "FROM jsonb_to_recordset(%s::jsonb) AS v({definitions}) RETURNING id, receipt_code"
 ).format(
     columns=", ".join(name for name, _ in _REPORT_COLUMNS),
     values=", ".join(
-        "ARRAY(SELECT jsonb_array_elements_text(v.content_urls::jsonb))"
+        "ARRAY(SELECT jsonb_array_elements_text(v.content_urls))"
         if name == "content_urls"
         else f"v.{name}"
         for name, _ in _REPORT_COLUMNS
     ),
-    arrays=", ".join(f"%s::{kind}[]" for _, kind in _REPORT_COLUMNS),
-    names=", ".join(name for name, _ in _REPORT_COLUMNS),
+    definitions=", ".join(
+        f"{name} {'jsonb' if name == 'content_urls' else kind}" for name, kind in _REPORT_COLUMNS
+    ),
 )
 
 
 def _reports_insert(reports: list[Report]) -> None:
     """One INSERT for the whole batch (the ORM's bulk_create costs more in Python than the
     database spends on the rows); sets each report's id."""
-    columns = [
-        [
-            json.dumps(getattr(r, name)) if name == "content_urls" else getattr(r, name)
-            for r in reports
-        ]
-        for name, _ in _REPORT_COLUMNS
-    ]
+    # One JSON document for the batch: json.dumps is C, psycopg's array dumping is not.
+    rows = json.dumps(
+        [{name: getattr(r, name) for name, _ in _REPORT_COLUMNS} for r in reports],
+        default=_json_value,
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_REPORTS_INSERT, columns)
+        cursor.execute(_REPORTS_INSERT, [rows])
         ids = dict((code, pk) for pk, code in cursor.fetchall())
     for report in reports:
         report.pk = ids[report.receipt_code]
         report._state.adding = False
         report._state.db = "default"
+
+
+def _json_value(value):
+    """Timestamps to the microsecond (DjangoJSONEncoder would cut them to milliseconds)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
