@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,10 +99,9 @@ def chat_accounts_resolve(
                 max(s.seen_at for s in seen),
             )
         )
-    columns = list(zip(*rows, strict=True))
     with connection.cursor() as cursor:
         # One statement for the whole batch; ON CONFLICT makes concurrent creation safe.
-        cursor.execute(_ACCOUNTS_INSERT, [now, now, *(list(c) for c in columns)])
+        cursor.execute(_ACCOUNTS_INSERT, [now, now, _json_rows(_INSERT_FIELDS, rows)])
     wanted = Q()
     identifiers_by_platform: dict[int, list[str]] = {}
     for platform_id, identifier in by_key:
@@ -120,7 +120,7 @@ def chat_accounts_resolve(
         (accounts[(row[0], row[1])].pk, row[3], row[4], row[5], row[6], row[7]) for row in rows
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_ACCOUNTS_UPDATE, [now, *(list(c) for c in zip(*updates, strict=True))])
+        cursor.execute(_ACCOUNTS_UPDATE, [now, _json_rows(_UPDATE_FIELDS, updates)])
     return accounts
 
 
@@ -131,9 +131,9 @@ INSERT INTO accounts_chataccount
 SELECT v.platform_id, v.identifier, v.kind, v.display_name, v.profile_url,
        CASE WHEN v.phone IS NULL THEN '{}'::varchar[] ELSE ARRAY[v.phone]::varchar[] END,
        v.first_at, v.last_at, 'under_review', %s, %s
-  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-              %s::timestamptz[], %s::timestamptz[])
-       AS v(platform_id, identifier, kind, display_name, profile_url, phone, first_at, last_at)
+  FROM jsonb_to_recordset(%s::jsonb)
+       AS v(platform_id bigint, identifier text, kind text, display_name text, profile_url text,
+            phone text, first_at timestamptz, last_at timestamptz)
     ON CONFLICT (platform_id, identifier) DO NOTHING
 """
 
@@ -147,7 +147,28 @@ UPDATE accounts_chataccount AS a
        display_name = CASE WHEN a.display_name = '' THEN v.display_name ELSE a.display_name END,
        profile_url = CASE WHEN a.profile_url = '' THEN v.profile_url ELSE a.profile_url END,
        updated_at = %s
-  FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
-              %s::timestamptz[]) AS v(id, display_name, profile_url, phone, first_at, last_at)
+  FROM jsonb_to_recordset(%s::jsonb)
+       AS v(id bigint, display_name text, profile_url text, phone text, first_at timestamptz,
+            last_at timestamptz)
  WHERE a.id = v.id
 """
+
+_INSERT_FIELDS = (
+    "platform_id",
+    "identifier",
+    "kind",
+    "display_name",
+    "profile_url",
+    "phone",
+    "first_at",
+    "last_at",
+)
+_UPDATE_FIELDS = ("id", "display_name", "profile_url", "phone", "first_at", "last_at")
+
+
+def _json_rows(fields: tuple[str, ...], rows: list[tuple]) -> str:
+    """A batch as one JSON document for jsonb_to_recordset (cheaper than array parameters)."""
+    return json.dumps(
+        [dict(zip(fields, row, strict=True)) for row in rows],
+        default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+    )

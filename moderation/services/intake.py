@@ -8,6 +8,7 @@ whether to open a case; the partial unique index `case_one_open_per_account` is 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,10 +63,17 @@ def cases_open_for(
             _CASES_INSERT,
             [
                 now,
-                missing,
-                [previous.get(account_id) for account_id in missing],
-                [seeds[account_id].category for account_id in missing],
-                [seeds[account_id].received_at for account_id in missing],
+                _json_rows(
+                    [
+                        {
+                            "account_id": account_id,
+                            "previous_id": previous.get(account_id),
+                            "category": seeds[account_id].category,
+                            "opened_at": seeds[account_id].received_at,
+                        }
+                        for account_id in missing
+                    ]
+                ),
             ],
         )
         opened = {account_id: case_id for case_id, account_id in cursor.fetchall()}
@@ -90,8 +98,8 @@ INSERT INTO moderation_case
      source_kinds, priority, opened_at, last_report_at, version, updated_at)
 SELECT v.account_id, v.previous_id, 'open', v.category, false, 0, 0, '', 0,
        v.opened_at, v.opened_at, 1, %s
-  FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::timestamptz[])
-       AS v(account_id, previous_id, category, opened_at)
+  FROM jsonb_to_recordset(%s::jsonb)
+       AS v(account_id bigint, previous_id bigint, category text, opened_at timestamptz)
 RETURNING id, account_id
 """
 
@@ -116,9 +124,9 @@ UPDATE moderation_case AS c
    SET report_count = v.reports, reporter_count = v.reporters, source_kinds = v.kinds,
        category = v.category, urgent = v.urgent, last_report_at = v.last_at,
        priority = v.priority, updated_at = %s
-  FROM unnest(%s::bigint[], %s::int[], %s::int[], %s::text[], %s::text[], %s::bool[],
-              %s::timestamptz[], %s::float8[])
-       AS v(id, reports, reporters, kinds, category, urgent, last_at, priority)
+  FROM jsonb_to_recordset(%s::jsonb)
+       AS v(id bigint, reports int, reporters int, kinds text, category text, urgent bool,
+            last_at timestamptz, priority float8)
  WHERE c.id = v.id
 """
 
@@ -160,4 +168,22 @@ def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
         )
     if rows:
         with connection.cursor() as cursor:
-            cursor.execute(_CASES_UPDATE, [now, *(list(c) for c in zip(*rows, strict=True))])
+            fields = (
+                "id",
+                "reports",
+                "reporters",
+                "kinds",
+                "category",
+                "urgent",
+                "last_at",
+                "priority",
+            )
+            cursor.execute(
+                _CASES_UPDATE,
+                [now, _json_rows([dict(zip(fields, row, strict=True)) for row in rows])],
+            )
+
+
+def _json_rows(rows: list[dict]) -> str:
+    """A batch as one JSON document for jsonb_to_recordset (cheaper than array parameters)."""
+    return json.dumps(rows, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
