@@ -14,6 +14,8 @@ def navigation(request: HttpRequest) -> dict:
         links.append((_("Queue"), reverse("moderation:queue")))
     if Role.SUPERVISOR in roles:
         links.append((_("Supervision"), reverse("moderation:supervisor_home")))
+    if Role.SUPERVISOR in roles:  # intake (issue 3)
+        links.append((_("Import"), reverse("reports:import_upload")))
     if Role.AUDITOR in roles:
         links.append((_("Audit"), reverse("moderation:audit_home")))
     # Takedowns (issue 5): approvals for supervisors; requests for supervisors and auditors.

@@ -353,3 +353,16 @@ CELERY_BEAT_SCHEDULE["takedown-sla"] = {
     "task": "moderation.takedown_sla",
     "schedule": TAKEDOWN_SLA_INTERVAL_SECONDS,
 }
+# --- Intake (issue 3) ---------------------------------------------------------------------
+# Every API error is an RFC 9457 problem document (reports/api/problems.py).
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "reports.api.problems.problem_exception_handler"
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    "reports.api.problems.ProblemJSONRenderer",
+]
+# Requests per API token (each batch is one request), counted in Redis.
+INTAKE_API_RATE = env_str("INTAKE_API_RATE", "600/min")
+# Public report form: submissions per client address per hour.
+PUBLIC_REPORT_RATE_PER_HOUR = env_int("PUBLIC_REPORT_RATE_PER_HOUR", 10, minimum=1)
+# Proof-of-work difficulty of the public form's captcha (ALTCHA): the largest number to try.
+ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50_000, minimum=10)

@@ -1,6 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
+from moderation.services.audit import request_ip
 from reports.models import ApiToken, SourceOrganisation
+from reports.services.tokens import api_token_issue, api_token_revoke
 
 
 class ApiTokenInline(admin.TabularInline):
@@ -20,3 +24,63 @@ class SourceOrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "active"]
     search_fields = ["slug", "name"]
     inlines = [ApiTokenInline]
+    actions = ["issue_token"]
+
+    @admin.action(description=_("Issue a new API token"), permissions=["change"])
+    def issue_token(self, request, queryset):
+        issued = []
+        for organisation in queryset:
+            token, plain = api_token_issue(
+                organisation=organisation,
+                label=f"issued in the admin by {request.user.get_username()}",
+                issued_by=request.user,
+                ip_address=request_ip(request),
+            )
+            issued.append((organisation, token, plain))
+        response = TemplateResponse(
+            request,
+            "admin/reports/token_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "issued": issued,
+                "title": _("API token issued"),
+            },
+        )
+        # The page holds the token in clear: never keep it in a cache.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "prefix", "label", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["organisation", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "label", "organisation__slug"]
+    fields = [
+        "organisation",
+        "label",
+        "prefix",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False  # issue tokens from the organisation list: they are shown once
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = sum(
+            api_token_revoke(token=token, revoked_by=request.user, ip_address=request_ip(request))
+            for token in queryset.filter(revoked_at__isnull=True)
+        )
+        self.message_user(
+            request, _("%(count)d token(s) revoked.") % {"count": revoked}, messages.SUCCESS
+        )

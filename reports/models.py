@@ -143,3 +143,58 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"Evidence {self.pk} of report {self.report_id}"
+
+
+def _import_storage():
+    return storages["default"]
+
+
+class ImportJob(models.Model):
+    """A bulk CSV import of one organisation's reports, run by the RQ worker; the page polls
+    its progress. Per-row problems are kept (up to MAX_ERRORS) for the error report."""
+
+    MAX_ERRORS = 2000
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    organisation = models.ForeignKey(
+        SourceOrganisation, on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(storage=_import_storage, upload_to="imports/%Y/%m/%d/", max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    conflict_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": 7, "errors": {...}}, …]
+    failure = models.TextField(blank=True)  # why the whole file could not be read
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["-created_at"], name="importjob_created_idx")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.organisation_id})"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,15 +1,28 @@
 from __future__ import annotations
 
+import csv
 import mimetypes
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from config.roles import Role
+from moderation.access import role_required
+from moderation.services.audit import request_ip
 from reports.access import can_view_evidence
-from reports.models import Evidence
+from reports.captcha import challenge_new, solution_accept
+from reports.forms import ImportUploadForm, PublicReportForm
+from reports.models import Evidence, ImportJob
+from reports.ratelimit import rate_limit_hit
+from reports.selectors import report_by_receipt, report_status
+from reports.services.imports import import_job_create
+from reports.services.public import public_report_submit
 
 # Only these are ever shown in the page; anything else is downloaded, never rendered.
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
@@ -39,3 +52,160 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- The public report form (issue 3) ------------------------------------------------------
+
+PUBLIC_STATUS_LABELS = {
+    "received": _("Received"),
+    "in_review": _("In review"),
+    "action_taken": _("Action taken"),
+    "closed": _("Closed"),
+}
+PUBLIC_STATUS_TEXT = {
+    "received": _("Your report has been received and is waiting for a moderator."),
+    "in_review": _("A moderator is looking at the account you reported."),
+    "action_taken": _("Action has been taken against the account you reported."),
+    "closed": _("Your report has been reviewed and the case is closed."),
+}
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request_ip(request) or "unknown"
+
+
+@require_http_methods(["GET", "POST"])
+def public_report(request: HttpRequest) -> HttpResponse:
+    """The public report form: no sign-in, a proof-of-work captcha and a per-address limit."""
+    form = PublicReportForm()
+    if request.method == "POST":
+        form = PublicReportForm(request.POST, request.FILES)
+        allowed = rate_limit_hit(
+            scope="public-report",
+            ident=_client_ip(request),
+            limit=settings.PUBLIC_REPORT_RATE_PER_HOUR,
+            window_seconds=3600,
+        )
+        if not allowed:
+            return render(request, "reports/public_limited.html", status=429)
+        if form.is_valid():
+            if not solution_accept(form.cleaned_data["altcha"]):
+                form.add_error(
+                    None,
+                    _(
+                        "The anti-robot check did not finish. Wait until it says it is done, "
+                        "then send again."
+                    ),
+                )
+            else:
+                data = form.cleaned_data
+                report = public_report_submit(
+                    platform=data["platform"],
+                    identifier=data["identifier"],
+                    account_submitted=data["account"],
+                    category=data["category"],
+                    description=data["description"],
+                    screenshots=data["screenshots"],
+                    reporter_name=data["reporter_name"],
+                    reporter_email=data["reporter_email"],
+                    reporter_phone=data["reporter_phone"],
+                    consent=data["consent"],
+                    ip_address=request_ip(request),
+                )
+                return redirect(
+                    reverse("reports:public_status", args=[report.receipt_code]) + "?new=1"
+                )
+    return render(request, "reports/public_form.html", {"form": form})
+
+
+@require_GET
+def altcha_challenge(request: HttpRequest) -> HttpResponse:
+    allowed = rate_limit_hit(
+        scope="altcha", ident=_client_ip(request), limit=120, window_seconds=3600
+    )
+    if not allowed:
+        return JsonResponse({"detail": "Too many requests."}, status=429)
+    response = JsonResponse(challenge_new())
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def public_status(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """What a reporter may know of their report: one of four words, nothing more."""
+    code = (code or request.GET.get("code", "")).strip().upper()[:20]
+    if code and request.GET.get("code"):
+        return redirect("reports:public_status", code=code)
+    context: dict = {"code": code}
+    if code:
+        allowed = rate_limit_hit(
+            scope="public-status", ident=_client_ip(request), limit=120, window_seconds=3600
+        )
+        if not allowed:
+            return render(request, "reports/public_limited.html", status=429)
+        report = report_by_receipt(code)
+        if report is None:
+            context["not_found"] = True
+            return render(request, "reports/public_status.html", context, status=404)
+        state = report_status(report)
+        context.update(
+            report=report,
+            state=state,
+            state_label=PUBLIC_STATUS_LABELS[state],
+            state_text=PUBLIC_STATUS_TEXT[state],
+            new=request.GET.get("new") == "1",
+        )
+    response = render(request, "reports/public_status.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Bulk CSV import (issue 3): supervisors ------------------------------------------------
+
+
+@role_required(Role.SUPERVISOR)
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = ImportUploadForm()
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            job = import_job_create(
+                organisation=form.cleaned_data["organisation"],
+                file=form.cleaned_data["file"],
+                requested_by=request.user,
+                ip_address=request_ip(request),
+            )
+            return redirect("reports:import_detail", pk=job.pk)
+    jobs = ImportJob.objects.select_related("organisation", "requested_by")[:20]
+    return render(request, "reports/import_upload.html", {"form": form, "jobs": jobs})
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's page; htmx polls the progress partial until the job has finished."""
+    job = get_object_or_404(ImportJob.objects.select_related("organisation"), pk=pk)
+    template = "reports/_import_progress.html" if request.htmx else "reports/import_detail.html"
+    return render(request, template, {"job": job})
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The per-row error report as CSV, to fix the rows and import the file again."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "field", "problem"])
+    for entry in job.errors:
+        for field, problems in entry["errors"].items():
+            for problem in problems:
+                # A leading =, +, - or @ would be a formula in a spreadsheet.
+                writer.writerow([entry["row"], field, _csv_safe(problem)])
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -140,3 +140,29 @@ def _audit_trail_flushable(request):
     yield
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE moderation_auditevent DISABLE TRIGGER audit_refuse_truncate")
+
+
+# --- Intake (issue 3) ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def ministry_token(db):
+    """(organisation, token in clear) of the ministry, with the MiChat platform present."""
+    from reports.services.tokens import api_token_issue
+    from tests.intake_helpers import michat, organisation
+
+    michat()
+    org = organisation("kominfo", "ministry")
+    _token, plain = api_token_issue(organisation=org, label="crawler")
+    return org, plain
+
+
+@pytest.fixture
+def police_token(db):
+    from reports.services.tokens import api_token_issue
+    from tests.intake_helpers import michat, organisation
+
+    michat()
+    org = organisation("polri", "police")
+    _token, plain = api_token_issue(organisation=org, label="patrol")
+    return org, plain

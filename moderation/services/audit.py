@@ -268,3 +268,121 @@ def request_ip(request) -> str | None:
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
+
+
+# --- Many events at once (intake, issue 3) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    actor: Actor
+    action: str
+    subject: models.Model | None = None
+    subject_label: str | None = None
+    data: dict | None = None
+    ip_address: str | None = None
+    # Instead of `subject`, when the caller has only the row's id (e.g. after a raw INSERT).
+    subject_type: str = ""
+    subject_id: str = ""
+
+
+def audit_record_many(*, entries: list[AuditEntry]) -> list[AuditEvent]:
+    """Append several events in order with one lock, one head read and one INSERT.
+
+    The same chain as `audit_record` (same lock, same canonical JSON), for a batch of 500
+    reports that would otherwise pay a round trip per event.
+    """
+    if not entries:
+        return []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+        head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+        sequence, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        created_at = timezone.now()
+        events = []
+        for entry in entries:
+            sequence += 1
+            subject_type, subject_id = entry.subject_type, entry.subject_id
+            subject_label = entry.subject_label
+            if entry.subject is not None:
+                subject_type = entry.subject._meta.label_lower
+                subject_id = str(entry.subject.pk)
+                if subject_label is None:
+                    subject_label = str(entry.subject)
+            event = AuditEvent(
+                sequence=sequence,
+                created_at=created_at,
+                actor_kind=entry.actor.kind,
+                actor_user=entry.actor.user,
+                actor_label=entry.actor.label[:200],
+                action=entry.action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                subject_label=(subject_label or "")[:300],
+                data=_plain(entry.data),
+                ip_address=(entry.ip_address or "")[:45],
+                prev_hash=prev_hash,
+            )
+            event.hash = event_hash(
+                canonical_fields(
+                    sequence=event.sequence,
+                    created_at=event.created_at,
+                    actor_kind=event.actor_kind,
+                    actor_user_id=entry.actor.user.pk if entry.actor.user is not None else None,
+                    actor_label=event.actor_label,
+                    action=event.action,
+                    subject_type=event.subject_type,
+                    subject_id=event.subject_id,
+                    subject_label=event.subject_label,
+                    data=event.data,
+                    ip_address=event.ip_address,
+                    prev_hash=event.prev_hash,
+                )
+            )
+            prev_hash = event.hash
+            events.append(event)
+        _events_insert(events)
+    return events
+
+
+_EVENT_COLUMNS = [
+    ("sequence", "bigint"),
+    ("created_at", "timestamptz"),
+    ("actor_kind", "text"),
+    ("actor_user_id", "bigint"),
+    ("actor_label", "text"),
+    ("action", "text"),
+    ("subject_type", "text"),
+    ("subject_id", "text"),
+    ("subject_label", "text"),
+    ("data", "jsonb"),
+    ("ip_address", "text"),
+    ("prev_hash", "text"),
+    ("hash", "text"),
+]
+_EVENTS_INSERT = (  # noqa: S608 - a fixed column list, no outside input
+    "INSERT INTO moderation_auditevent ({names}) SELECT {names} "
+    "FROM jsonb_to_recordset(%s::jsonb) AS v({definitions})"
+).format(
+    names=", ".join(name for name, _ in _EVENT_COLUMNS),
+    definitions=", ".join(f"{name} {kind}" for name, kind in _EVENT_COLUMNS),
+)
+
+
+def _events_insert(events: list[AuditEvent]) -> None:
+    """One INSERT for all events: the ORM's bulk_create spends more time in Python than the
+    database spends on the rows."""
+    rows = json.dumps(
+        [{name: getattr(e, name) for name, _ in _EVENT_COLUMNS} for e in events],
+        default=_json_value,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_EVENTS_INSERT, [rows])
+
+
+def _json_value(value):
+    """Timestamps to the microsecond (DjangoJSONEncoder would cut them to milliseconds)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -1,5 +1,6 @@
 """Demo data for `make run`: platforms, organisations, staff of every role, a few hundred
-reports grouped into cases. Idempotent: a second run adds nothing."""
+reports grouped into cases. Idempotent: a second run adds nothing. The reports come in
+through the intake service, so accounts, cases, priorities and audit events are real."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from accounts.models import ChatAccount, Platform
 from accounts.services import platform_configure
 from config.roles import Role
 from moderation.models import Case, LegalBasis
-from moderation.priority import case_priority
-from reports.models import Report, SourceKind, SourceOrganisation
-from reports.services import receipt_code_new
+from moderation.services.audit import Actor
+from reports.models import Report, SourceOrganisation
+from reports.services.intake import ReportInput, payload_hash, reports_receive
 
 DEMO_PASSWORD = "saring-demo-2026"  # noqa: S105 - demo data only, printed by `make run`
 DEMO_STAFF = [
@@ -237,6 +238,7 @@ class Command(BaseCommand):
                     rng.choice(NAMES) + " " + rng.choice(["BO", "VIP", "Real", "24jam", ""]),
                 )
             )
+        planned = []
         for index in range(count):
             if rng.random() < 0.6:
                 slug, raw, category, display = rng.choice(pool)
@@ -247,103 +249,53 @@ class Command(BaseCommand):
             org = (
                 None if source == "public" else orgs["kominfo" if source == "ministry" else "polri"]
             )
-            self._report(
-                platform=platforms[slug],
-                raw=raw,
-                display_name=display.strip(),
+            urgent = category in URGENT_CATEGORIES or rng.random() < 0.05
+            description = rng.choice(DESCRIPTIONS[category])
+            reference = None if org is None else f"DEMO-{org.slug.upper()}-{index:05d}"
+            planned.append(
+                (
+                    received,
+                    index,
+                    platforms[slug],
+                    raw,
+                    display.strip(),
+                    category,
+                    org,
+                    urgent,
+                    description,
+                    reference,
+                )
+            )
+        # In the order they were received, as the intake service would have seen them.
+        planned.sort(key=lambda row: (row[0], row[1]))
+        for received, _, platform, raw, display, category, org, urgent, description, ref in planned:
+            item = ReportInput(
+                platform=platform,
+                identifier=normalise_identifier(
+                    raw, profile_url_pattern=platform.profile_url_pattern
+                ),
+                identifier_submitted=raw,
                 category=category,
-                source=source,
+                description=description,
+                external_reference=ref,
+                display_name=display,
+                urgent=urgent,
+                reporter_name="Warga" if org is None else "",
+                received_at=received,
+            )
+            item.payload_hash = payload_hash(
+                {
+                    "ref": ref,
+                    "platform": platform.slug,
+                    "account": raw,
+                    "category": category,
+                    "description": description,
+                    "urgent": urgent,
+                }
+            )
+            reports_receive(
+                inputs=[item],
                 organisation=org,
-                received=received,
-                rng=rng,
-                external_reference=None if org is None else f"DEMO-{org.slug.upper()}-{index:05d}",
-                now=now,
+                actor=Actor.organisation(org) if org is not None else Actor.public(),
             )
-        self._summarise_cases(now)
         return count
-
-    def _summarise_cases(self, now) -> None:
-        """Fill each case's denormalised counters and priority from its reports."""
-        for case in Case.objects.prefetch_related("reports"):
-            reports = list(case.reports.all())
-            kinds = {r.source_kind for r in reports}
-            # Each organisation counts once; every member of the public is a separate person.
-            reporters = {r.organisation_id for r in reports if r.organisation_id} | {
-                f"public-{r.pk}" for r in reports if r.organisation_id is None
-            }
-            case.report_count = len(reports)
-            case.reporter_count = len(reporters)
-            case.urgent = any(r.urgent for r in reports)
-            case.source_kinds = ",".join(sorted(kinds))
-            case.opened_at = min(r.received_at for r in reports)
-            case.last_report_at = max(r.received_at for r in reports)
-            case.priority, _ = case_priority(
-                category=case.category,
-                source_kinds=kinds,
-                reporter_count=case.reporter_count,
-                urgent=case.urgent,
-                opened_at=case.opened_at,
-                now=now,
-            )
-            case.save(
-                update_fields=[
-                    "report_count",
-                    "reporter_count",
-                    "urgent",
-                    "source_kinds",
-                    "opened_at",
-                    "last_report_at",
-                    "priority",
-                    "updated_at",
-                ]
-            )
-
-    def _report(
-        self,
-        *,
-        platform,
-        raw,
-        display_name,
-        category,
-        source,
-        organisation,
-        received,
-        rng,
-        external_reference,
-        now,
-    ) -> None:
-        ident = normalise_identifier(raw, profile_url_pattern=platform.profile_url_pattern)
-        account, _ = ChatAccount.objects.get_or_create(
-            platform=platform,
-            identifier=ident.value,
-            defaults={
-                "identifier_kind": ident.kind,
-                "display_name": display_name,
-                "phone_numbers": [ident.phone] if ident.phone else [],
-                "first_reported_at": received,
-                "last_reported_at": received,
-            },
-        )
-        account.first_reported_at = min(account.first_reported_at, received)
-        account.last_reported_at = max(account.last_reported_at, received)
-        account.save(update_fields=["first_reported_at", "last_reported_at"])
-        case = Case.objects.filter(account=account, status__in=Case.OPEN_STATUSES).first()
-        if case is None:
-            case = Case.objects.create(
-                account=account, category=category, opened_at=received, last_report_at=received
-            )
-        urgent = category in URGENT_CATEGORIES or rng.random() < 0.05
-        Report.objects.create(
-            source_kind=source,
-            organisation=organisation,
-            external_reference=external_reference,
-            category=category,
-            description=rng.choice(DESCRIPTIONS[category]),
-            account_identifier_submitted=raw,
-            received_at=received,
-            urgent=urgent,
-            account=account,
-            case=case,
-            receipt_code=receipt_code_new(),
-            reporter_name="Warga" if source == SourceKind.PUBLIC else "",
-        )

@@ -1,0 +1,52 @@
+"""The public form's self-hosted proof-of-work captcha (ALTCHA, its v1 challenge format).
+
+The browser is given a salted SHA-256 challenge signed with our key and must find the number
+that produces it (static/js/altcha-solver.js); no third party is asked anything. Each solved
+challenge is accepted once: its signature is remembered in Redis until it expires.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import altcha
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+CHALLENGE_LIFETIME = timedelta(minutes=20)
+
+
+def _key() -> str:
+    return "altcha:" + settings.SECRET_KEY
+
+
+def challenge_new() -> dict:
+    challenge = altcha.v1.create_challenge(
+        altcha.v1.ChallengeOptions(
+            algorithm="SHA-256",
+            max_number=settings.ALTCHA_MAX_NUMBER,
+            hmac_key=_key(),
+            expires=timezone.now() + CHALLENGE_LIFETIME,
+        )
+    )
+    return challenge.to_dict()
+
+
+def solution_accept(payload: str) -> bool:
+    """True once for a correct, unexpired, unused solution; False otherwise."""
+    if not payload or len(payload) > 2000:
+        return False
+    ok, _error = altcha.v1.verify_solution(payload, _key(), check_expires=True)
+    if not ok:
+        return False
+    try:
+        signature = json.loads(base64.b64decode(payload))["signature"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    # cache.add is atomic in Redis: of two submissions of one solution, one is accepted.
+    return cache.add(
+        f"altcha-used:{signature}", 1, timeout=int(CHALLENGE_LIFETIME.total_seconds()) + 60
+    )

@@ -1,0 +1,207 @@
+"""Bulk CSV import of an organisation's reports, run by the RQ worker (DESIGN.md "Queues").
+
+Rows go through the same checks and the same `reports_receive` as the API, 500 at a time, so
+a file imported twice — or a row the API already received — is recognised by its
+external_reference and not stored again.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from django.core.files.base import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from moderation.services.audit import Actor, audit_record
+from reports.models import ImportJob, SourceOrganisation
+from reports.services.intake import (
+    MAX_BATCH,
+    ReportInvalid,
+    clean_text,
+    platforms_by_slug,
+    report_input_parse,
+    reports_receive,
+)
+
+REQUIRED_COLUMNS = ("external_reference", "platform", "account", "category", "description")
+OPTIONAL_COLUMNS = ("display_name", "profile_url", "content_urls", "observed_at", "urgent")
+TRUE = {"1", "true", "yes", "y", "ya"}
+FALSE = {"", "0", "false", "no", "n", "tidak"}
+CONFLICT_MESSAGE = "Imported before with different content; this row was not imported again."
+
+
+class ImportFileInvalid(ValueError):
+    pass
+
+
+def import_job_create(
+    *,
+    organisation: SourceOrganisation,
+    file: File,
+    requested_by=None,
+    ip_address: str | None = None,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Keep the file, record the job and, once committed, hand it to the RQ worker."""
+    with transaction.atomic():
+        job = ImportJob(
+            organisation=organisation,
+            requested_by=requested_by,
+            original_name=clean_text(getattr(file, "name", "") or "import.csv")[-255:],
+        )
+        job.file.save("import.csv", file, save=False)
+        job.save()
+        audit_record(
+            actor=Actor.staff(requested_by) if requested_by else Actor.system("import_reports"),
+            action="reports.import_requested",
+            subject=job,
+            data={"after": {"organisation": organisation.slug, "file": job.original_name}},
+            ip_address=ip_address,
+        )
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    import django_rq
+
+    django_rq.get_queue("default").enqueue("reports.tasks.import_job_run_task", job_id)
+
+
+def _row_to_payload(row: dict[str, str]) -> dict:
+    """One CSV row as the JSON body the API takes, so both go through one parser."""
+    payload: dict = {
+        "external_reference": row.get("external_reference") or "",
+        "platform": (row.get("platform") or "").strip().lower(),
+        "account": {"identifier": row.get("account") or ""},
+        "category": (row.get("category") or "").strip().lower(),
+        "description": row.get("description") or "",
+    }
+    for name in ("display_name", "profile_url"):
+        if row.get(name):
+            payload["account"][name] = row[name]
+    if row.get("content_urls"):
+        payload["content_urls"] = row["content_urls"].split()
+    if row.get("observed_at"):
+        payload["observed_at"] = row["observed_at"].strip()
+    urgent = (row.get("urgent") or "").strip().lower()
+    payload["urgent"] = True if urgent in TRUE else False if urgent in FALSE else urgent
+    return payload
+
+
+def _rows(job: ImportJob) -> Iterator[tuple[int, dict[str, str]]]:
+    with job.file.open("rb") as handle:
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileInvalid(
+            f"The file is not UTF-8 text (byte {exc.start}). Save it as CSV UTF-8."
+        ) from None
+    reader = csv.DictReader(io.StringIO(clean_text(text), newline=""))
+    columns = [c.strip().lower() for c in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ImportFileInvalid(
+            f"Missing columns: {', '.join(missing)}. The first row must name the columns "
+            f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}."
+        )
+    reader.fieldnames = columns
+    try:
+        for number, row in enumerate(reader, start=2):  # row 1 is the header
+            yield number, {k: (v if isinstance(v, str) else "") for k, v in row.items() if k}
+    except csv.Error as exc:
+        raise ImportFileInvalid(f"The CSV cannot be read: {exc}") from None
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """Run a queued job; a job another worker already started is left alone."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if claimed != 1:
+        return None
+    job = ImportJob.objects.select_related("organisation", "requested_by").get(pk=job_id)
+    try:
+        _run(job)
+    except ImportFileInvalid as exc:
+        _finish(job, status=ImportJob.Status.FAILED, failure=str(exc))
+    except Exception as exc:
+        _finish(job, status=ImportJob.Status.FAILED, failure=f"Import stopped: {exc}")
+        raise
+    else:
+        _finish(job, status=ImportJob.Status.DONE)
+    job.refresh_from_db()
+    return job
+
+
+def _run(job: ImportJob) -> None:
+    rows = list(_rows(job))
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rows))
+    platforms = platforms_by_slug()
+    actor = (
+        Actor.staff(job.requested_by) if job.requested_by else Actor.organisation(job.organisation)
+    )
+    for start in range(0, len(rows), MAX_BATCH):
+        chunk = rows[start : start + MAX_BATCH]
+        inputs, numbers, errors = [], [], []
+        for number, row in chunk:
+            try:
+                inputs.append(
+                    report_input_parse(
+                        _row_to_payload(row), platforms=platforms, organisation=job.organisation
+                    )
+                )
+                numbers.append(number)
+            except ReportInvalid as exc:
+                errors.append({"row": number, "errors": exc.errors})
+        outcomes = reports_receive(inputs=inputs, organisation=job.organisation, actor=actor)
+        conflicts = [
+            {"row": number, "errors": {"external_reference": [CONFLICT_MESSAGE]}}
+            for number, outcome in zip(numbers, outcomes, strict=True)
+            if outcome.status == "conflict"
+        ]
+        counts = {"created": 0, "duplicate": 0, "conflict": 0}
+        for outcome in outcomes:
+            counts[outcome.status] += 1
+        with transaction.atomic():
+            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            kept = locked.errors + sorted(errors + conflicts, key=lambda e: e["row"])
+            ImportJob.objects.filter(pk=job.pk).update(
+                processed_rows=F("processed_rows") + len(chunk),
+                created_count=F("created_count") + counts["created"],
+                duplicate_count=F("duplicate_count") + counts["duplicate"],
+                conflict_count=F("conflict_count") + counts["conflict"],
+                error_count=F("error_count") + len(errors),
+                errors=kept[: ImportJob.MAX_ERRORS],
+            )
+
+
+def _finish(job: ImportJob, *, status: str, failure: str = "") -> None:
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=status, failure=failure[:2000], finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        audit_record(
+            actor=Actor.system("import_reports"),
+            action="reports.import_finished",
+            subject=job,
+            data={
+                "before": {"status": "running"},
+                "after": {
+                    "status": status,
+                    "rows": job.total_rows,
+                    "created": job.created_count,
+                    "duplicates": job.duplicate_count,
+                    "conflicts": job.conflict_count,
+                    "errors": job.error_count,
+                    "failure": failure[:300],
+                },
+            },
+        )
