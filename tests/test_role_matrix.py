@@ -52,14 +52,24 @@ from typing import Any
 import django_rq
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.regex_helper import normalize
 from rq import Worker
 
-from reports.models import ApiToken
-from tests.factories import PlatformFactory, ReportFactory, SourceOrganisationFactory
+from moderation.models import Export
+from reports.models import ApiToken, ImportJob
+from tests.factories import (
+    CaseFactory,
+    DecisionFactory,
+    PlatformFactory,
+    ReportFactory,
+    SourceOrganisationFactory,
+    TakedownRequestFactory,
+    UserFactory,
+)
 from tests.test_evidence_access import make_evidence
 
 pytestmark = pytest.mark.django_db
@@ -104,10 +114,75 @@ EXPECTED: dict[str, Row] = {
     # Evidence: staff who review or audit, never an administrator as such, never a token.
     "reports:evidence":             row(LOGIN, OK,        OK,        OK,       403,          LOGIN),
     # Moderation pages.
-    "moderation:queue":             row(LOGIN, OK,        OK,        403,      403,          LOGIN),
+    "moderation:queue":             row(LOGIN, OK,        OK,        OK,       403,          LOGIN),
     "moderation:supervisor_home":   row(LOGIN, 403,       OK,        403,      403,          LOGIN),
     "moderation:audit_home":        row(LOGIN, 403,       403,       OK,       403,          LOGIN),
-    # The Django admin (and the RQ dashboard inside it): administrators only.
+    # --- Intake (reports app): the public form and receipt page are for everyone; the bulk
+    # import is the supervisors'; the API answers source organisations' tokens only.
+    "reports:public_report":        row(OK,    OK,        OK,        OK,       OK,           OK),
+    "reports:altcha_challenge":     row(OK,    OK,        OK,        OK,       OK,           OK),
+    "reports:public_status_lookup": row(OK,    OK,        OK,        OK,       OK,           OK),
+    "reports:public_status":        row(OK,    OK,        OK,        OK,       OK,           OK),
+    "reports:import_upload":        row(LOGIN, 403,       OK,        403,      403,          LOGIN),
+    "reports:import_detail":        row(LOGIN, 403,       OK,        403,      403,          LOGIN,
+                                        kwargs={"pk": lambda w: w.import_job.pk}),
+    "reports:import_errors":        row(LOGIN, 403,       OK,        403,      403,          LOGIN,
+                                        kwargs={"pk": lambda w: w.import_job.pk}),
+    # A session is no API credential: staff get 401 like anyone without a token. Another
+    # organisation's token cannot see or touch this report (404) and an empty body is a 400.
+    "api-report-create":            row(401,   401,       401,       401,      401,          400,
+                                        method="POST", data={}, json=True),
+    "api-report-batch":             row(401,   401,       401,       401,      401,          400,
+                                        method="POST", data={}, json=True),
+    "api-report-detail":            row(401,   401,       401,       401,      401,          404,
+                                        kwargs={"pk": lambda w: w.report.pk}),
+    "api-report-evidence":          row(401,   401,       401,       401,      401,          404,
+                                        method="POST", kwargs={"pk": lambda w: w.report.pk}),
+    # Operator callbacks: only a signature with the platform's callback secret counts.
+    "operator-callback":            row(401,   401,       401,       401,      401,          401,
+                                        method="POST", data={}, json=True),
+    # --- The review queue and cases: moderators and supervisors act, auditors read.
+    "moderation:queue_counts":      row(LOGIN, OK,        OK,        OK,       403,          LOGIN),
+    "moderation:next_case":         row(LOGIN, REDIRECT,  REDIRECT,  403,      403,          LOGIN, method="POST"),
+    "moderation:escalated":         row(LOGIN, 403,       OK,        OK,       403,          LOGIN),
+    "moderation:bulk_dismiss":      row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         LOGIN, method="POST"),
+    "moderation:case":              row(LOGIN, OK,        OK,        OK,       403,          LOGIN),
+    "moderation:case_claim":        row(LOGIN, REDIRECT,  REDIRECT,  403,      403,          LOGIN, method="POST"),
+    "moderation:case_heartbeat":    row(LOGIN, (204, 409), (204, 409), 403,    403,          LOGIN, method="POST"),
+    "moderation:case_decide":       row(LOGIN, (REDIRECT, 400, 409), (REDIRECT, 400, 409), 403, 403, LOGIN, method="POST"),
+    "moderation:case_note":         row(LOGIN, (REDIRECT, 400), (REDIRECT, 400), 403, 403,   LOGIN, method="POST"),
+    "moderation:case_release":      row(LOGIN, 403,       REDIRECT,  403,      403,          LOGIN, method="POST"),
+    "moderation:case_reassign":     row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         LOGIN, method="POST"),
+    "moderation:evidence_preference": row(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403,          LOGIN, method="POST"),
+    # --- Four-eyes approvals and takedown requests.
+    "moderation:approvals":         row(LOGIN, 403,       OK,        403,      403,          LOGIN),
+    "moderation:approvals_bulk_approve": row(LOGIN, 403,  (REDIRECT, 400), 403, 403,         LOGIN, method="POST"),
+    "moderation:approval_approve":  row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         LOGIN, method="POST"),
+    "moderation:approval_reject":   row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         LOGIN, method="POST"),
+    "moderation:takedowns":         row(LOGIN, 403,       OK,        OK,       403,          LOGIN),
+    "moderation:takedown_detail":   row(LOGIN, 403,       OK,        OK,       403,          LOGIN),
+    "moderation:takedown_retry":    row(LOGIN, 403,       REDIRECT,  403,      403,          LOGIN, method="POST"),
+    "moderation:takedown_cancel":   row(LOGIN, 403,       REDIRECT,  403,      403,          LOGIN, method="POST"),
+    # --- Supervisors' dashboard and its numbers.
+    "moderation:dashboard_csv":     row(LOGIN, 403,       OK,        403,      403,          LOGIN,
+                                        kwargs={"chart": lambda w: "reports"}),
+    # --- Auditors: the decision log, the trail, exports, the chain.
+    "moderation:audit_decisions":   row(LOGIN, 403,       403,       OK,       403,          LOGIN),
+    "moderation:audit_trail":       row(LOGIN, 403,       403,       OK,       403,          LOGIN),
+    "moderation:audit_case":        row(LOGIN, 403,       403,       OK,       403,          LOGIN,
+                                        kwargs={"pk": lambda w: w.report.case_id}),
+    "moderation:audit_chain":       row(LOGIN, 403,       403,       OK,       403,          LOGIN),
+    "moderation:audit_export_create": row(LOGIN, 403,     403,       (REDIRECT, 400), 403,   LOGIN,
+                                        method="POST", data={"format": "csv"}),
+    "moderation:audit_export":      row(LOGIN, 403,       403,       OK,       403,          LOGIN,
+                                        kwargs={"pk": lambda w: w.export.pk}),
+    "moderation:audit_export_download": row(LOGIN, 403,   403,       OK,       403,          LOGIN,
+                                        kwargs={"pk": lambda w: w.export.pk}),
+    # --- Accounts and search: everyone who reviews or audits.
+    "moderation:account":           row(LOGIN, OK,        OK,        OK,       403,          LOGIN,
+                                        kwargs={"pk": lambda w: w.report.account_id}),
+    "moderation:search":            row(LOGIN, OK,        OK,        OK,       403,          LOGIN),
+    # The Django admin: administrators only.
     "admin:*":                      row(LOGIN, LOGIN,     LOGIN,     LOGIN,    GATE_PASSED,  LOGIN),
     "admin:login":                  row(LOGIN, LOGIN,     LOGIN,     LOGIN,    LOGIN,        LOGIN),
     "admin:logout":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, 405,        REDIRECT),
@@ -124,6 +199,10 @@ SAMPLES: dict[str, Any] = {
     "url": lambda w: "no-such-page/",
     "platform": lambda w: w.platform.slug,
     "report_id": lambda w: w.report.pk,
+    "case_id": lambda w: w.report.case_id,
+    "decision_id": lambda w: w.proposal.pk,
+    "request_id": lambda w: w.takedown.pk,
+    "code": lambda w: w.report.receipt_code,
     "queue_index": lambda w: 0,
     "scheduler_index": lambda w: 0,
     "connection_index": lambda w: 0,
@@ -225,7 +304,21 @@ def world(request, client_for):
     rq_worker = Worker([queue], connection=queue.connection, name=f"matrix-{secrets.token_hex(4)}")
     rq_worker.register_birth()
     request.addfinalizer(rq_worker.register_death)
+    # What the moderation pages point at: a third person's proposal, a takedown request, an
+    # auditor's finished export, a supervisor's import.
+    proposal = DecisionFactory(moderator=UserFactory(), case=CaseFactory(status="proposed"))
+    takedown = TakedownRequestFactory()
+    export = Export(requested_by=users["auditor"], format="csv", status="done", rows=0)
+    export.file.save("matrix.csv", ContentFile(b"decision_id\n"), save=False)
+    export.save()
+    import_job = ImportJob(organisation=owner, requested_by=users["supervisor"], status="done")
+    import_job.file.save("matrix.csv", ContentFile(b"external_reference\n"), save=False)
+    import_job.save()
     world = SimpleNamespace(
+        proposal=proposal,
+        takedown=takedown,
+        export=export,
+        import_job=import_job,
         platform=platform,
         report=report,
         evidence=evidence,
