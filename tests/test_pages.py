@@ -127,3 +127,12 @@ def test_the_api_docs_are_served_from_local_files():
     assert "cdn" not in page.lower()
     schema = Client().get("/api/schema/")
     assert schema.status_code == 200
+
+
+def test_an_unknown_api_address_answers_problem_json_and_a_page_answers_html():
+    api = Client().get("/api/v1/no-such-thing/")
+    assert (api.status_code, api["Content-Type"]) == (404, "application/problem+json")
+    assert api.json()["status"] == 404
+    page = Client().get("/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
