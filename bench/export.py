@@ -367,7 +367,8 @@ def run_export(env: dict, auditor, fmt: str) -> dict:
 
     export = Export.objects.create(requested_by=auditor, format=fmt, filters={})
     out = subprocess.run(
-        [sys.executable, __file__, "--child-export", str(export.pk)],
+        # As a module, so that bench/ (with its queue.py) is not first on sys.path.
+        [sys.executable, "-m", "bench.export", "--child-export", str(export.pk)],
         env=env,
         cwd=ROOT,
         capture_output=True,

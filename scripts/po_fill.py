@@ -59,10 +59,8 @@ def main() -> int:
         if not msgid:
             return match.group(0)  # the header
         plural = unquote(match["plural"]) if match["plural"] else None
-        if args.identity:
-            text = [msgid, plural] if plural else msgid
-        else:
-            text = translations.get(msgid)
+        identity = [msgid, plural] if plural else msgid
+        text = identity if args.identity else translations.get(msgid)
         if text is None:
             missing.append(msgid)
             return match.group(0)
