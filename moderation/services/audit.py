@@ -106,6 +106,61 @@ def canonical_fields(
     }
 
 
+def _chain_head_locked() -> tuple[int, str]:
+    """Take the chain's lock for the rest of the transaction; return the head (0 if empty)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
+    head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+    return (head[0], head[1]) if head else (0, GENESIS_HASH)
+
+
+def _chained_event(
+    entry: AuditEntry, *, sequence: int, prev_hash: str, created_at: datetime
+) -> AuditEvent:
+    """The event for one entry at one place in the chain, its hash computed (not saved)."""
+    subject_type, subject_id, subject_label = (
+        entry.subject_type,
+        entry.subject_id,
+        entry.subject_label,
+    )
+    if entry.subject is not None:
+        subject_type = entry.subject._meta.label_lower
+        subject_id = str(entry.subject.pk)
+        if subject_label is None:
+            subject_label = str(entry.subject)
+    event = AuditEvent(
+        sequence=sequence,
+        created_at=created_at,
+        actor_kind=entry.actor.kind,
+        actor_user=entry.actor.user,
+        actor_label=entry.actor.label[:200],
+        action=entry.action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        subject_label=(subject_label or "")[:300],
+        data=_plain(entry.data),
+        ip_address=(entry.ip_address or "")[:45],
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash(
+        canonical_fields(
+            sequence=event.sequence,
+            created_at=event.created_at,
+            actor_kind=event.actor_kind,
+            actor_user_id=entry.actor.user.pk if entry.actor.user is not None else None,
+            actor_label=event.actor_label,
+            action=event.action,
+            subject_type=event.subject_type,
+            subject_id=event.subject_id,
+            subject_label=event.subject_label,
+            data=event.data,
+            ip_address=event.ip_address,
+            prev_hash=event.prev_hash,
+        )
+    )
+    return event
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -120,46 +175,18 @@ def audit_record(
     `subject_label` is how the subject reads *now* (e.g. "michat:+62812…"), kept because the
     subject may change or be renamed later. `data` holds before/after values.
     """
+    entry = AuditEntry(
+        actor=actor,
+        action=action,
+        subject=subject,
+        subject_label=subject_label,
+        data=data,
+        ip_address=ip_address,
+    )
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
-        head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-        sequence, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-        subject_type = subject_id = ""
-        if subject is not None:
-            subject_type = subject._meta.label_lower
-            subject_id = str(subject.pk)
-            if subject_label is None:
-                subject_label = str(subject)
-        event = AuditEvent(
-            sequence=sequence,
-            created_at=timezone.now(),
-            actor_kind=actor.kind,
-            actor_user=actor.user,
-            actor_label=actor.label[:200],
-            action=action,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            subject_label=(subject_label or "")[:300],
-            data=_plain(data),
-            ip_address=(ip_address or "")[:45],
-            prev_hash=prev_hash,
-        )
-        event.hash = event_hash(
-            canonical_fields(
-                sequence=event.sequence,
-                created_at=event.created_at,
-                actor_kind=event.actor_kind,
-                actor_user_id=actor.user.pk if actor.user is not None else None,
-                actor_label=event.actor_label,
-                action=event.action,
-                subject_type=event.subject_type,
-                subject_id=event.subject_id,
-                subject_label=event.subject_label,
-                data=event.data,
-                ip_address=event.ip_address,
-                prev_hash=event.prev_hash,
-            )
+        sequence, prev_hash = _chain_head_locked()
+        event = _chained_event(
+            entry, sequence=sequence + 1, prev_hash=prev_hash, created_at=timezone.now()
         )
         event.save(force_insert=True)
     return event
@@ -295,50 +322,13 @@ def audit_record_many(*, entries: list[AuditEntry]) -> list[AuditEvent]:
     if not entries:
         return []
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [AUDIT_CHAIN_LOCK])
-        head = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
-        sequence, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        sequence, prev_hash = _chain_head_locked()
         created_at = timezone.now()
         events = []
         for entry in entries:
             sequence += 1
-            subject_type, subject_id = entry.subject_type, entry.subject_id
-            subject_label = entry.subject_label
-            if entry.subject is not None:
-                subject_type = entry.subject._meta.label_lower
-                subject_id = str(entry.subject.pk)
-                if subject_label is None:
-                    subject_label = str(entry.subject)
-            event = AuditEvent(
-                sequence=sequence,
-                created_at=created_at,
-                actor_kind=entry.actor.kind,
-                actor_user=entry.actor.user,
-                actor_label=entry.actor.label[:200],
-                action=entry.action,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                subject_label=(subject_label or "")[:300],
-                data=_plain(entry.data),
-                ip_address=(entry.ip_address or "")[:45],
-                prev_hash=prev_hash,
-            )
-            event.hash = event_hash(
-                canonical_fields(
-                    sequence=event.sequence,
-                    created_at=event.created_at,
-                    actor_kind=event.actor_kind,
-                    actor_user_id=entry.actor.user.pk if entry.actor.user is not None else None,
-                    actor_label=event.actor_label,
-                    action=event.action,
-                    subject_type=event.subject_type,
-                    subject_id=event.subject_id,
-                    subject_label=event.subject_label,
-                    data=event.data,
-                    ip_address=event.ip_address,
-                    prev_hash=event.prev_hash,
-                )
+            event = _chained_event(
+                entry, sequence=sequence, prev_hash=prev_hash, created_at=created_at
             )
             prev_hash = event.hash
             events.append(event)

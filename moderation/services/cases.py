@@ -58,6 +58,23 @@ def _case_state(case: Case) -> dict:
 # --- Claims -------------------------------------------------------------------------------
 
 
+def _claim(case: Case, *, moderator, ip_address: str | None) -> None:
+    """Give the locked, open case to the moderator for one lease; the audit event with it."""
+    before = _case_state(case)
+    case.status = Case.Status.IN_REVIEW
+    case.claimed_by = moderator
+    case.claim_expires_at = timezone.now() + claim_lease()
+    case.version += 1
+    case.save(update_fields=["status", "claimed_by", "claim_expires_at", "version"])
+    audit_record(
+        actor=Actor.staff(moderator),
+        action="case.claimed",
+        subject=case,
+        data={"before": before, "after": _case_state(case)},
+        ip_address=ip_address,
+    )
+
+
 def case_claim_next(*, moderator, ip_address: str | None = None) -> Case | None:
     """Claim the most important unclaimed open case for `moderator`, or None if none is left.
 
@@ -75,19 +92,7 @@ def case_claim_next(*, moderator, ip_address: str | None = None) -> Case | None:
         )
         if case is None:
             return None
-        before = _case_state(case)
-        case.status = Case.Status.IN_REVIEW
-        case.claimed_by = moderator
-        case.claim_expires_at = timezone.now() + claim_lease()
-        case.version += 1
-        case.save(update_fields=["status", "claimed_by", "claim_expires_at", "version"])
-        audit_record(
-            actor=Actor.staff(moderator),
-            action="case.claimed",
-            subject=case,
-            data={"before": before, "after": _case_state(case)},
-            ip_address=ip_address,
-        )
+        _claim(case, moderator=moderator, ip_address=ip_address)
     return case
 
 
@@ -101,19 +106,7 @@ def case_claim_open(
         case = _claimed_case_for_update(case_id)
         if case.status != Case.Status.OPEN or case.version != version:
             raise CaseChanged()
-        before = _case_state(case)
-        case.status = Case.Status.IN_REVIEW
-        case.claimed_by = moderator
-        case.claim_expires_at = timezone.now() + claim_lease()
-        case.version += 1
-        case.save(update_fields=["status", "claimed_by", "claim_expires_at", "version"])
-        audit_record(
-            actor=Actor.staff(moderator),
-            action="case.claimed",
-            subject=case,
-            data={"before": before, "after": _case_state(case)},
-            ip_address=ip_address,
-        )
+        _claim(case, moderator=moderator, ip_address=ip_address)
     return case
 
 
