@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection
+from django.utils import timezone
 
 from moderation.models import Case, TakedownRequest
 from moderation.services import takedowns
@@ -61,7 +62,7 @@ def deliver_until_settled(request_id, *, rounds: int = 20) -> TakedownRequest:
         if request.status != TakedownRequest.Status.PENDING:
             return request
         if request.next_attempt_at:
-            wait = (request.next_attempt_at - takedowns.timezone.now()).total_seconds()
+            wait = (request.next_attempt_at - timezone.now()).total_seconds()
             if wait > 0:
                 time.sleep(wait)
         takedowns.takedown_deliver(request_id=str(request_id))

@@ -308,17 +308,16 @@ def test_a_late_answer_from_a_reclaimed_attempt_changes_nothing(
 ):
     """A worker that was only slow, not dead, comes back after the sweeper took its row."""
     request = approved(moderator, supervisor, platform)
-    claimed = takedowns._claim(str(request.pk), timezone.now())
+    claimed = takedowns.delivery._claim(str(request.pk), timezone.now())
     attempt = DeliveryAttempt.objects.create(
         request=claimed, number=1, started_at=timezone.now(), outcome="in_progress"
     )
     with override_settings(TAKEDOWN_STUCK_AFTER_SECONDS=0):
         assert takedowns.takedown_sweep() == [str(request.pk)]
     assert takedowns.takedown_deliver(request_id=str(request.pk)) == "acknowledged"
-    late = takedowns._Answer("acknowledged", 201, 5, reference="late")
-    assert takedowns._record_answer(request=claimed, attempt=attempt, answer=late).endswith(
-        ":stale"
-    )
+    late = takedowns.delivery._Answer("acknowledged", 201, 5, reference="late")
+    outcome = takedowns.delivery._record_answer(request=claimed, attempt=attempt, answer=late)
+    assert outcome.endswith(":stale")
     request.refresh_from_db()
     assert request.status == "acknowledged" and request.operator_reference != "late"
 
