@@ -62,8 +62,10 @@ class PlatformForm(forms.ModelForm):
         return cleaned
 
 
-@admin.register(Platform)
 class PlatformAdmin(admin.ModelAdmin):
+    """Registered by moderation/admin.py, which adds the audit event (accounts imports no
+    other app)."""
+
     form = PlatformForm
     list_display = [
         "slug",

@@ -86,7 +86,8 @@ def setup_django(db_url: str) -> None:
 
 
 def create_sources() -> tuple[dict[str, int], int, str]:
-    from accounts.services import platform_configure
+    from moderation.services.audit import Actor
+    from moderation.services.platforms import platform_configure
     from reports.models import SourceOrganisation
     from reports.services.tokens import api_token_issue
 
@@ -98,6 +99,7 @@ def create_sources() -> tuple[dict[str, int], int, str]:
     ]:
         platform, _ = platform_configure(
             slug=slug,
+            actor=Actor.system("bench"),
             endpoint_url=f"http://127.0.0.1:9/{slug}",
             signing_secret="bench-signing-secret-0123456789abcdef",
             callback_secret="bench-callback-secret-0123456789abcdef",

@@ -108,3 +108,52 @@ def test_configure_platform_explains_bad_input():
     with pytest.raises(CommandError, match="rate_limit_per_second"):
         run("configure_platform", "newone", "--endpoint", "https://x.example/", "--rate-limit", "0")
     assert not Platform.objects.filter(slug="newone").exists()
+
+
+def test_configuring_a_platform_is_audited_without_its_secrets():
+    from moderation.models import AuditEvent
+
+    run("configure_platform", "lineapp", "--endpoint", "https://ops.line.example/takedown")
+    platform = Platform.objects.get(slug="lineapp")
+    created = AuditEvent.objects.get(action="platform.created")
+    assert created.subject_id == str(platform.pk)
+    assert created.data["secrets_rotated"] == ["callback_secret", "signing_secret"]
+    new_secret = "n" * 40
+    run("configure_platform", "lineapp", "--signing-secret", new_secret, "--rate-limit", "3")
+    changed = AuditEvent.objects.get(action="platform.changed")
+    assert changed.data["after"] == {"rate_limit_per_second": 3.0}
+    assert changed.data["before"] == {"rate_limit_per_second": 5.0}
+    assert changed.data["secrets_rotated"] == ["signing_secret"]
+    for event in AuditEvent.objects.all():
+        text = str(event.data)
+        assert platform.callback_secret not in text and new_secret not in text
+    run("configure_platform", "lineapp", "--rate-limit", "3")  # no change, no event
+    assert AuditEvent.objects.filter(action__startswith="platform.").count() == 2
+
+
+def test_a_platform_changed_in_the_admin_is_audited(client_for, administrator):
+    from moderation.models import AuditEvent
+    from tests.factories import PlatformFactory
+
+    platform = PlatformFactory(slug="michat", rate_limit_per_second=5.0)
+    response = client_for(administrator).post(
+        f"/admin/accounts/platform/{platform.pk}/change/",
+        {
+            "slug": platform.slug,
+            "name": platform.name,
+            "endpoint_url": "https://operator.example/takedowns",
+            "signing_secret": "",  # left empty: the secret is kept, not rotated
+            "callback_secret": "",
+            "profile_url_pattern": "",
+            "active": "on",
+            "rate_limit_per_second": "7.5",
+        },
+    )
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="platform.changed")
+    assert event.actor_label == administrator.username
+    assert event.data["after"] == {
+        "endpoint_url": "https://operator.example/takedowns",
+        "rate_limit_per_second": 7.5,
+    }
+    assert event.data["secrets_rotated"] == []

@@ -18,10 +18,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.categories import URGENT_CATEGORIES, Category
 from accounts.identifiers import normalise_identifier
 from accounts.models import ChatAccount, Platform
-from accounts.services import platform_configure
 from config.roles import Role
 from moderation.models import Case, LegalBasis
 from moderation.services.audit import Actor
+from moderation.services.platforms import platform_configure
 from reports.models import Report, SourceOrganisation
 from reports.services.intake import ReportInput, payload_hash, reports_receive
 
@@ -169,6 +169,7 @@ class Command(BaseCommand):
                 continue
             platform, _ = platform_configure(
                 slug=slug,
+                actor=Actor.system("seed_demo"),
                 name=name,
                 endpoint_url=f"{simulator}/{slug}/takedowns",
                 signing_secret=f"demo-signing-secret-{slug}-0123456789abcdef",

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Platform
-from accounts.services import platform_configure
+from moderation.services.audit import Actor
+from moderation.services.platforms import platform_configure
 
 
 class Command(BaseCommand):
@@ -43,6 +44,7 @@ class Command(BaseCommand):
         try:
             platform, created = platform_configure(
                 slug=slug,
+                actor=Actor.system("manage.py configure_platform"),
                 endpoint_url=options["endpoint"],
                 name=options["name"],
                 signing_secret=options["signing_secret"],
