@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +11,7 @@ from django.utils import timezone
 
 from accounts.identifiers import Identifier
 from accounts.models import ChatAccount
+from config.recordset import Recordset
 
 # --- Account resolution (intake, issue 3) -------------------------------------------------
 
@@ -47,23 +47,22 @@ def chat_accounts_resolve(
     for sighting in sightings:
         by_key.setdefault(sighting.key, []).append(sighting)
     now = timezone.now()
-    rows = []
-    for (platform_id, identifier), seen in by_key.items():
-        rows.append(
-            (
-                platform_id,
-                identifier,
-                seen[0].identifier.kind,
-                next((s.display_name for s in seen if s.display_name), "")[:255],
-                next((s.profile_url for s in seen if s.profile_url), "")[:1000],
-                next((s.identifier.phone for s in seen if s.identifier.phone), None),
-                min(s.seen_at for s in seen),
-                max(s.seen_at for s in seen),
-            )
-        )
+    rows = [
+        {
+            "platform_id": platform_id,
+            "identifier": identifier,
+            "kind": seen[0].identifier.kind,
+            "display_name": next((s.display_name for s in seen if s.display_name), "")[:255],
+            "profile_url": next((s.profile_url for s in seen if s.profile_url), "")[:1000],
+            "phone": next((s.identifier.phone for s in seen if s.identifier.phone), None),
+            "first_at": min(s.seen_at for s in seen),
+            "last_at": max(s.seen_at for s in seen),
+        }
+        for (platform_id, identifier), seen in by_key.items()
+    ]
     with connection.cursor() as cursor:
         # One statement for the whole batch; ON CONFLICT makes concurrent creation safe.
-        cursor.execute(_ACCOUNTS_INSERT, [now, now, _json_rows(_INSERT_FIELDS, rows)])
+        cursor.execute(_ACCOUNTS_INSERT, [now, now, _SIGHTINGS.rows(rows)])
     wanted = Q()
     identifiers_by_platform: dict[int, list[str]] = {}
     for platform_id, identifier in by_key:
@@ -78,28 +77,47 @@ def chat_accounts_resolve(
         .order_by("id")
         .only("id", "platform_id", "identifier", "status")
     }
-    updates = [
-        (accounts[(row[0], row[1])].pk, row[3], row[4], row[5], row[6], row[7]) for row in rows
-    ]
+    for row in rows:
+        row["id"] = accounts[(row["platform_id"], row["identifier"])].pk
     with connection.cursor() as cursor:
-        cursor.execute(_ACCOUNTS_UPDATE, [now, _json_rows(_UPDATE_FIELDS, updates)])
+        cursor.execute(_ACCOUNTS_UPDATE, [now, _SEEN.rows(rows)])
     return accounts
 
 
-_ACCOUNTS_INSERT = """
+_SIGHTINGS = Recordset(
+    (
+        ("platform_id", "bigint"),
+        ("identifier", "text"),
+        ("kind", "text"),
+        ("display_name", "text"),
+        ("profile_url", "text"),
+        ("phone", "text"),
+        ("first_at", "timestamptz"),
+        ("last_at", "timestamptz"),
+    )
+)
+_ACCOUNTS_INSERT = f"""
 INSERT INTO accounts_chataccount
     (platform_id, identifier, identifier_kind, display_name, profile_url, phone_numbers,
      first_reported_at, last_reported_at, status, created_at, updated_at)
 SELECT v.platform_id, v.identifier, v.kind, v.display_name, v.profile_url,
-       CASE WHEN v.phone IS NULL THEN '{}'::varchar[] ELSE ARRAY[v.phone]::varchar[] END,
+       CASE WHEN v.phone IS NULL THEN '{{}}'::varchar[] ELSE ARRAY[v.phone]::varchar[] END,
        v.first_at, v.last_at, 'under_review', %s, %s
-  FROM jsonb_to_recordset(%s::jsonb)
-       AS v(platform_id bigint, identifier text, kind text, display_name text, profile_url text,
-            phone text, first_at timestamptz, last_at timestamptz)
+  FROM {_SIGHTINGS.source}
     ON CONFLICT (platform_id, identifier) DO NOTHING
-"""
+"""  # noqa: S608 - built from this module's constants only
 
-_ACCOUNTS_UPDATE = """
+_SEEN = Recordset(
+    (
+        ("id", "bigint"),
+        ("display_name", "text"),
+        ("profile_url", "text"),
+        ("phone", "text"),
+        ("first_at", "timestamptz"),
+        ("last_at", "timestamptz"),
+    )
+)
+_ACCOUNTS_UPDATE = f"""
 UPDATE accounts_chataccount AS a
    SET first_reported_at = LEAST(a.first_reported_at, v.first_at),
        last_reported_at = GREATEST(a.last_reported_at, v.last_at),
@@ -109,28 +127,6 @@ UPDATE accounts_chataccount AS a
        display_name = CASE WHEN a.display_name = '' THEN v.display_name ELSE a.display_name END,
        profile_url = CASE WHEN a.profile_url = '' THEN v.profile_url ELSE a.profile_url END,
        updated_at = %s
-  FROM jsonb_to_recordset(%s::jsonb)
-       AS v(id bigint, display_name text, profile_url text, phone text, first_at timestamptz,
-            last_at timestamptz)
+  FROM {_SEEN.source}
  WHERE a.id = v.id
-"""
-
-_INSERT_FIELDS = (
-    "platform_id",
-    "identifier",
-    "kind",
-    "display_name",
-    "profile_url",
-    "phone",
-    "first_at",
-    "last_at",
-)
-_UPDATE_FIELDS = ("id", "display_name", "profile_url", "phone", "first_at", "last_at")
-
-
-def _json_rows(fields: tuple[str, ...], rows: list[tuple]) -> str:
-    """A batch as one JSON document for jsonb_to_recordset (cheaper than array parameters)."""
-    return json.dumps(
-        [dict(zip(fields, row, strict=True)) for row in rows],
-        default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
-    )
+"""  # noqa: S608 - built from this module's constants only

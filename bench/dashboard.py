@@ -347,8 +347,8 @@ def _prepare(size: int, base_url: str) -> dict:
     from django.utils import timezone
 
     from accounts.models import Platform
+    from moderation.dashboard.services import dashboard_refresh
     from moderation.models import LegalBasis
-    from moderation.services.dashboard import dashboard_refresh
     from reports.models import SourceOrganisation
 
     _use(size)

@@ -162,7 +162,7 @@ class Sweeper(threading.Thread):
     def run(self) -> None:
         from django.db import connection
 
-        from moderation.services.takedowns import takedown_sweep
+        from moderation.takedowns.services import takedown_sweep
 
         while not self.stopping.wait(1.0):
             takedown_sweep()
@@ -175,7 +175,7 @@ def _approve_chunk(job: tuple[list[int], int]) -> None:
     from django.db import connection
 
     from config.celery import app
-    from moderation.services.takedowns import proposal_approve
+    from moderation.takedowns.services import proposal_approve
 
     app._pool = None  # this process's own broker connections, not the parent's
     app.amqp._producer_pool = None
@@ -264,7 +264,7 @@ def main() -> int:
 
         from accounts.models import Platform
         from config.roles import Role
-        from moderation.simulator import OperatorSimulator, Switches
+        from devtools.simulator import OperatorSimulator, Switches
 
         signing, callback = "s" * 48, "c" * 48
         simulator = OperatorSimulator(

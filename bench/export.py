@@ -61,7 +61,7 @@ def child_export(export_id: int) -> None:
     import django
 
     django.setup()
-    from moderation.services.exports import export_run
+    from moderation.audit.services.exports import export_run
 
     started = time.perf_counter()
     export = export_run(export_id=export_id)
@@ -308,7 +308,7 @@ def seed_audit_chain(url: str, count: int) -> None:
     """`count` valid events after the current head, hashed with the app's own function."""
     import psycopg
 
-    from moderation.services.audit import GENESIS_HASH, canonical_fields, event_hash
+    from moderation.audit import GENESIS_HASH, canonical_fields, event_hash
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute(

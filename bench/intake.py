@@ -86,8 +86,8 @@ def setup_django(db_url: str) -> None:
 
 
 def create_sources() -> tuple[dict[str, int], int, str]:
-    from moderation.services.audit import Actor
-    from moderation.services.platforms import platform_configure
+    from moderation.audit import Actor
+    from moderation.takedowns import platform_configure
     from reports.models import SourceOrganisation
     from reports.services.tokens import api_token_issue
 
@@ -423,7 +423,7 @@ def main() -> int:
         api_rate = landed / api_seconds
         ceiling_rate = ceiling_rows / ceiling_seconds
         ratio = api_rate / ceiling_rate
-        from moderation.services.audit import audit_chain_verify
+        from moderation.audit import audit_chain_verify
 
         chain = audit_chain_verify()
         print()

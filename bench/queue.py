@@ -71,8 +71,8 @@ def run() -> int:
 
     from accounts.models import ChatAccount
     from config.roles import Role
+    from moderation.cases.selectors import PAGE_SIZE, QueueFilters, case_queue
     from moderation.models import Case
-    from moderation.selectors_queue import PAGE_SIZE, QueueFilters, case_queue
     from tests.factories import UserFactory
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

@@ -6,4 +6,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("saring")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Every module that defines Celery tasks; each task has an explicit name ("moderation.…"),
+# which is what the beat schedule and the services queue by.
+app.autodiscover_tasks(
+    ["moderation.cases", "moderation.takedowns", "moderation.dashboard"], related_name="tasks"
+)

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "accounts",
     "moderation",
     "reports",
+    # Demo data, bulk benchmark data and the operator simulator (never imported by the rest).
+    "devtools",
 ]
 
 MIDDLEWARE = [
@@ -186,7 +188,7 @@ LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
-TIME_ZONE = "Asia/Jakarta"  # shown to people as WIB; stored in UTC
+TIME_ZONE = "Asia/Jakarta"  # WIB (config/clock.py); stored in UTC
 
 # --- Static files and storage -------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -263,7 +265,7 @@ AXES_LOCKOUT_PARAMETERS = [
     for item in env_list("SIGNIN_LOCKOUT_BY", ["username", "ip_address"])
 ]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "signin.services.client_ip"
+AXES_CLIENT_IP_CALLABLE = "config.http.client_ip"
 # Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For
 # (each proxy appends the address it saw; anything further left is the client's to forge).
 # Without it every failure would count against the proxy's own address.
@@ -291,7 +293,7 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # administrators never see anyone's TOTP s
 
 # --- Content-Security-Policy (django-csp 4) ------------------------------------------------
 # No inline script or style anywhere: page behaviour lives in static/js, looks in static/css.
-# The API docs page alone adds data: images (signin.apidocs).
+# The API docs page alone adds data: images (config.apidocs).
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "csp.middleware.CSPMiddleware",
@@ -320,11 +322,11 @@ SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1
 # A case waiting longer than this for a decision is past its review target (queue SLA).
 SARING_REVIEW_TARGET_HOURS = env_int("SARING_REVIEW_TARGET_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
-    "task": "moderation.tasks.claims.claims_expire",
+    "task": "moderation.cases.tasks.claims_expire",
     "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
-    "task": "moderation.tasks.claims.priorities_refresh",
+    "task": "moderation.cases.tasks.priorities_refresh",
     "schedule": 900.0,
 }
 

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from config import views
-from signin.apidocs import ApiDocsView
+from config.apidocs import ApiDocsView
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,44 +1,81 @@
-"""Who may see and do what in moderation (DESIGN.md "People"). Views go through here."""
+"""Who may see and do what in moderation (DESIGN.md "People"). Views and services both ask
+here, so a page never offers what its service would refuse."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q
 
-from config.roles import Role, has_role
+from config.roles import Role, has_role, role_required
+from moderation.models import Case
 
 REVIEWERS = (Role.MODERATOR, Role.SUPERVISOR)
 READERS = (Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR)
 
-
-def role_required(*roles: Role) -> Callable:
-    """Signed-out people go to the login page; signed-in people without the role get 403."""
-
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if not has_role(request.user, *roles):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
+__all__ = [
+    "READERS",
+    "REVIEWERS",
+    "can_audit",
+    "can_review",
+    "can_supervise",
+    "decidable_cases",
+    "may_decide",
+    "role_required",
+]
 
 
-def can_review(user) -> bool:
+def can_review(user: Any) -> bool:
     return has_role(user, *REVIEWERS)
 
 
-def can_supervise(user) -> bool:
+def can_supervise(user: Any) -> bool:
     return has_role(user, Role.SUPERVISOR)
 
 
-def can_audit(user) -> bool:
+def can_audit(user: Any) -> bool:
     return has_role(user, Role.AUDITOR)
+
+
+# --- Who may decide a case ------------------------------------------------------------------
+# The rule, written once as data: (status, who must hold the claim). The page asks it of one
+# case in Python (`may_decide`), the service as a filter in its conditional UPDATE
+# (`decidable_cases`), so the two can never disagree.
+_SELF, _NOBODY, _ANYONE = "self", "nobody", "anyone"
+
+
+def _decidable(user: Any) -> tuple[tuple[str, str], ...]:
+    if not can_review(user):
+        return ()
+    rules = [(Case.Status.IN_REVIEW, _SELF), (Case.Status.OPEN, _NOBODY)]
+    if can_supervise(user):  # escalated cases go to a supervisor (DESIGN.md "Lifecycles")
+        rules.append((Case.Status.ESCALATED, _ANYONE))
+    return tuple(rules)
+
+
+def may_decide(user: Any, case: Case) -> bool:
+    """Whether `user` may record a decision on `case` as it stands: their own claim, an
+    unclaimed open case, or (supervisors) an escalated case."""
+    for status, holder in _decidable(user):
+        if case.status != status:
+            continue
+        if holder == _ANYONE:
+            return True
+        if holder == _SELF and case.claimed_by_id == user.pk:
+            return True
+        if holder == _NOBODY and case.claimed_by_id is None:
+            return True
+    return False
+
+
+def decidable_cases(user: Any) -> Q:
+    """The same rule as `may_decide`, as a filter on Case."""
+    q = Q(pk__in=[])
+    for status, holder in _decidable(user):
+        if holder == _SELF:
+            q |= Q(status=status, claimed_by=user)
+        elif holder == _NOBODY:
+            q |= Q(status=status, claimed_by__isnull=True)
+        else:
+            q |= Q(status=status)
+    return q

@@ -3,9 +3,10 @@ from django.db import transaction
 
 from accounts.admin import PlatformAdmin
 from accounts.models import Platform
+from config.http import client_ip
+from moderation.audit import Actor
 from moderation.models import Case, LegalBasis
-from moderation.services.audit import Actor, request_ip
-from moderation.services.platforms import SECRET_FIELDS, platform_audit
+from moderation.takedowns import SECRET_FIELDS, platform_audit
 
 
 @admin.register(LegalBasis)
@@ -61,5 +62,5 @@ class AuditedPlatformAdmin(PlatformAdmin):
                 changed=changed,
                 before=before,
                 actor=Actor.staff(request.user),
-                ip_address=request_ip(request),
+                ip_address=client_ip(request),
             )

@@ -205,6 +205,13 @@ class TakedownRequest(models.Model):
         SECOND = 2, _("Second warning")
         BLOCKING = 3, _("Blocking recommended")
 
+    # Not yet confirmed by the operator: these can become overdue and climb the warning ladder.
+    UNCONFIRMED = (Status.PENDING, Status.SENT, Status.ACKNOWLEDGED, Status.FAILED)
+    # What the operator said in the end (a callback, or a refusal at delivery).
+    RESOLVED = (Status.TAKEN_DOWN, Status.REFUSED, Status.NOT_FOUND)
+    FINAL = (*RESOLVED, Status.CANCELLED)
+    CANCELLABLE = (Status.PENDING, Status.FAILED)
+
     # The request id is also the Idempotency-Key the operator sees.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     approval = models.OneToOneField(Approval, on_delete=models.PROTECT, related_name="request")
@@ -356,7 +363,7 @@ class StaffPreference(models.Model):
 
 # --- Dashboard summary (issue 8) -----------------------------------------------------------
 # Per-day figures the supervisor dashboard reads instead of scanning a million reports. A
-# Celery beat task rewrites the recent window (moderation/services/dashboard.py); whatever
+# Celery beat task rewrites the recent window (moderation/dashboard/services.py); whatever
 # happened after its last run is counted live, so the figures are exact and fresh.
 
 
@@ -364,10 +371,14 @@ class DashboardDaily(models.Model):
     class Metric(models.TextChoices):
         REPORTS = "reports", _("Reports received")  # key: source kind
         DECISIONS = "decisions", _("Decisions")  # key: moderator id
-        TAKEDOWNS_ISSUED = "td_issued", _("Takedown requests issued")  # key: platform id
+        # Takedowns: key platform id; see moderation.takedowns.selectors.compliance_counts.
+        TAKEDOWNS_ISSUED = "td_issued", _("Takedown requests issued")
         TAKEDOWNS_DONE = "td_done", _("Taken down")
+        TAKEDOWNS_DUE_4H = "td_due_4h", _("Judged for 4 hours")
         TAKEDOWNS_4H = "td_4h", _("Taken down within 4 hours")
+        TAKEDOWNS_DUE_24H = "td_due_24h", _("Judged for 24 hours")
         TAKEDOWNS_24H = "td_24h", _("Taken down within 24 hours")
+        TAKEDOWNS_DUE = "td_due", _("Judged for the deadline")
         TAKEDOWNS_IN_TIME = "td_in_time", _("Taken down before the deadline")
 
     day = models.DateField()  # a WIB (Asia/Jakarta) calendar day

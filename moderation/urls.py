@@ -1,16 +1,27 @@
-"""Moderation's pages: each module under moderation/views/ lists its own urlpatterns."""
+"""Moderation's addresses: each area's views module lists its own urlpatterns."""
 
-from moderation.views import accounts, approvals, audit, cases, dashboard, queue, search, takedowns
+from django.urls import path
+
+from moderation.audit import views as audit
+from moderation.cases.views import case, queue
+from moderation.dashboard import views as dashboard
+from moderation.lookup import views as lookup
+from moderation.takedowns import api
+from moderation.takedowns.views import approvals, requests
 
 app_name = "moderation"
 
 urlpatterns = [
     *queue.urlpatterns,
-    *cases.urlpatterns,
+    *case.urlpatterns,
     *approvals.urlpatterns,  # supervisors
-    *takedowns.urlpatterns,  # supervisors act, auditors read
+    *requests.urlpatterns,  # supervisors act, auditors read
     *dashboard.urlpatterns,  # supervisors
     *audit.urlpatterns,  # auditors: decision log, trail, case history, chain, exports
-    *accounts.urlpatterns,
-    *search.urlpatterns,
+    *lookup.urlpatterns,  # account pages and search
+]
+
+# Mounted under /api/v1/ by config/api_urls.py, outside the "moderation" namespace.
+api_urlpatterns = [
+    path("operators/<slug:platform>/callbacks/", api.operator_callback, name="operator-callback"),
 ]

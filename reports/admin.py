@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from moderation.services.audit import request_ip
+from config.http import client_ip
 from reports.models import ApiToken, SourceOrganisation
 from reports.services.tokens import api_token_issue, api_token_revoke
 
@@ -34,7 +34,7 @@ class SourceOrganisationAdmin(admin.ModelAdmin):
                 organisation=organisation,
                 label=f"issued in the admin by {request.user.get_username()}",
                 issued_by=request.user,
-                ip_address=request_ip(request),
+                ip_address=client_ip(request),
             )
             issued.append((organisation, token, plain))
         response = TemplateResponse(
@@ -78,7 +78,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         revoked = sum(
-            api_token_revoke(token=token, revoked_by=request.user, ip_address=request_ip(request))
+            api_token_revoke(token=token, revoked_by=request.user, ip_address=client_ip(request))
             for token in queryset.filter(revoked_at__isnull=True)
         )
         self.message_user(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.categories import Category
 from accounts.identifiers import IdentifierError, normalise_identifier
 from accounts.models import Platform
-from reports.models import SourceOrganisation
+from reports.models import INLINE_IMAGE_TYPES, SourceOrganisation
 from reports.services.evidence import EvidenceInvalid, evidence_check
 from reports.services.intake import MAX_DESCRIPTION, clean_text
 
@@ -42,7 +42,7 @@ class ScreenshotsField(forms.FileField):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
-        self.widget.attrs["accept"] = "image/jpeg,image/png,image/webp"
+        self.widget.attrs["accept"] = ",".join(INLINE_IMAGE_TYPES)
 
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]

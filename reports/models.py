@@ -120,6 +120,16 @@ def _evidence_storage():
     return storages["evidence"]
 
 
+# The picture formats evidence is accepted in (every upload is re-encoded into its own
+# format) and the only types ever shown inside a page; any other file is a download.
+IMAGE_FORMATS = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "WEBP": ("image/webp", ".webp"),
+}
+INLINE_IMAGE_TYPES = tuple(content_type for content_type, _ in IMAGE_FORMATS.values())
+
+
 class Evidence(models.Model):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField(storage=_evidence_storage, upload_to="%Y/%m/%d/", max_length=300)
@@ -143,6 +153,11 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"Evidence {self.pk} of report {self.report_id}"
+
+    @property
+    def shown_inline(self) -> bool:
+        """A picture of a type a page may show (everything else is only downloaded)."""
+        return self.content_type in INLINE_IMAGE_TYPES
 
 
 def _import_storage():

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from moderation.models import Case
 from reports.models import Report
 
 # What a reporter may learn: nothing of the moderation's inner steps (DESIGN.md "People").
 PUBLIC_STATUS = {
-    "open": "received",
-    "in_review": "in_review",
-    "escalated": "in_review",
-    "proposed": "in_review",
-    "approved": "action_taken",
-    "dismissed": "closed",
-    "closed": "closed",
+    Case.Status.OPEN: "received",
+    Case.Status.IN_REVIEW: "in_review",
+    Case.Status.ESCALATED: "in_review",
+    Case.Status.PROPOSED: "in_review",
+    Case.Status.APPROVED: "action_taken",
+    Case.Status.DISMISSED: "closed",
+    Case.Status.CLOSED: "closed",
 }
 
 
 def report_public_status(*, case_status: str, takedown_approved: bool = False) -> str:
-    if case_status == "closed" and takedown_approved:
+    if case_status == Case.Status.CLOSED and takedown_approved:
         return "action_taken"
     return PUBLIC_STATUS.get(case_status, "received")
 
@@ -26,7 +27,7 @@ def report_status(report: Report) -> str:
     """received / in_review / action_taken / closed."""
     case = report.case
     approved = False
-    if case.status == "closed":
+    if case.status == Case.Status.CLOSED:
         approved = case.takedown_requests.exists()
     return report_public_status(case_status=case.status, takedown_approved=approved)
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.roles import Role
-from moderation.access import role_required
-from moderation.services.audit import request_ip
+from config.http import client_ip, wants_partial
+from config.roles import Role, role_required
+from config.spreadsheet import cell
 from reports.access import can_view_evidence
 from reports.captcha import challenge_new, solution_accept
 from reports.forms import ImportUploadForm, PublicReportForm
@@ -23,9 +23,6 @@ from reports.ratelimit import rate_limit_hit
 from reports.selectors import report_by_receipt, report_status
 from reports.services.imports import import_job_create
 from reports.services.public import public_report_submit
-
-# Only these are ever shown in the page; anything else is downloaded, never rendered.
-INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 
 
 @require_GET
@@ -36,16 +33,12 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_view_evidence(request.user):
         raise PermissionDenied
     evidence = get_object_or_404(Evidence, pk=pk)
-    content_type = (
-        evidence.content_type
-        if evidence.content_type in INLINE_TYPES
-        else ("application/octet-stream")
-    )
+    content_type = evidence.content_type if evidence.shown_inline else "application/octet-stream"
     extension = mimetypes.guess_extension(content_type) or ".bin"
     response = FileResponse(
         evidence.file.open("rb"),
         content_type=content_type,
-        as_attachment=content_type not in INLINE_TYPES,
+        as_attachment=not evidence.shown_inline,
         filename=f"evidence-{evidence.pk}{extension}",
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -70,10 +63,6 @@ PUBLIC_STATUS_TEXT = {
 }
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request_ip(request) or "unknown"
-
-
 @require_http_methods(["GET", "POST"])
 def public_report(request: HttpRequest) -> HttpResponse:
     """The public report form: no sign-in, a proof-of-work captcha and a per-address limit."""
@@ -82,7 +71,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
         form = PublicReportForm(request.POST, request.FILES)
         allowed = rate_limit_hit(
             scope="public-report",
-            ident=_client_ip(request),
+            ident=client_ip(request) or "unknown",
             limit=settings.PUBLIC_REPORT_RATE_PER_HOUR,
             window_seconds=3600,
         )
@@ -110,7 +99,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
                     reporter_email=data["reporter_email"],
                     reporter_phone=data["reporter_phone"],
                     consent=data["consent"],
-                    ip_address=request_ip(request),
+                    ip_address=client_ip(request),
                 )
                 return redirect(
                     reverse("reports:public_status", args=[report.receipt_code]) + "?new=1"
@@ -121,7 +110,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
 @require_GET
 def altcha_challenge(request: HttpRequest) -> HttpResponse:
     allowed = rate_limit_hit(
-        scope="altcha", ident=_client_ip(request), limit=120, window_seconds=3600
+        scope="altcha", ident=client_ip(request) or "unknown", limit=120, window_seconds=3600
     )
     if not allowed:
         return JsonResponse({"detail": "Too many requests."}, status=429)
@@ -139,7 +128,10 @@ def public_status(request: HttpRequest, code: str | None = None) -> HttpResponse
     context: dict = {"code": code}
     if code:
         allowed = rate_limit_hit(
-            scope="public-status", ident=_client_ip(request), limit=120, window_seconds=3600
+            scope="public-status",
+            ident=client_ip(request) or "unknown",
+            limit=120,
+            window_seconds=3600,
         )
         if not allowed:
             return render(request, "reports/public_limited.html", status=429)
@@ -174,7 +166,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 organisation=form.cleaned_data["organisation"],
                 file=form.cleaned_data["file"],
                 requested_by=request.user,
-                ip_address=request_ip(request),
+                ip_address=client_ip(request),
             )
             return redirect("reports:import_detail", pk=job.pk)
     jobs = ImportJob.objects.select_related("organisation", "requested_by")[:20]
@@ -186,7 +178,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's page; htmx polls the progress partial until the job has finished."""
     job = get_object_or_404(ImportJob.objects.select_related("organisation"), pk=pk)
-    template = "reports/_import_progress.html" if request.htmx else "reports/import_detail.html"
+    partial = wants_partial(request)
+    template = "reports/_import_progress.html" if partial else "reports/import_detail.html"
     return render(request, template, {"job": job})
 
 
@@ -202,10 +195,5 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
     for entry in job.errors:
         for field, problems in entry["errors"].items():
             for problem in problems:
-                # A leading =, +, - or @ would be a formula in a spreadsheet.
-                writer.writerow([entry["row"], field, _csv_safe(problem)])
+                writer.writerow([entry["row"], cell(field), cell(problem)])
     return response
-
-
-def _csv_safe(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

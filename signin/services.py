@@ -1,13 +1,12 @@
 """Sign-in writes: sign-ins and failures, lockouts, two-factor enrolment, verification and
 removal, signing out everywhere, password and role changes. Each writes its audit event in
-the same transaction as the change it records (moderation.services.audit)."""
+the same transaction as the change it records (moderation.audit.services.chain)."""
 
 from __future__ import annotations
 
 from binascii import unhexlify
 
 import django_otp
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
@@ -15,7 +14,8 @@ from django.http import HttpRequest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
-from moderation.services.audit import Actor, audit_record, request_ip
+from config.http import client_ip
+from moderation.audit import Actor, audit_record
 from signin.models import SessionEpoch
 from signin.policy import (
     SESSION_EPOCH_KEY,
@@ -30,17 +30,6 @@ from signin.policy import (
 # code that is never throttled by a device cannot be guessed at leisure.
 ENROLMENT_ATTEMPTS = 5
 SESSION_ENROLMENT_FAILURES_KEY = "signin_enrolment_failures"
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The address django-axes counts failures for: the peer, or behind trusted reverse
-    proxies (settings.SARING_PROXY_HOPS) the address the outermost of them saw."""
-    hops = settings.SARING_PROXY_HOPS
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
-    return request_ip(request) or ""
 
 
 def token_clean(token: str) -> str:
@@ -63,7 +52,7 @@ def signin_succeeded(*, request: HttpRequest, user: AbstractBaseUser) -> None:
         subject=user,
         subject_label=user.get_username(),
         data={"second_factor": "pending" if owed else "not_required"},
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -72,7 +61,7 @@ def signin_failed(*, request: HttpRequest | None, username: str) -> None:
         actor=Actor.anonymous(username),
         action="auth.signin_failed",
         data={"username": username[:150]},
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -81,7 +70,7 @@ def signin_locked_out(*, request: HttpRequest | None, username: str) -> None:
         actor=Actor.anonymous(username),
         action="auth.locked_out",
         data={"username": username[:150]},
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -93,7 +82,7 @@ def signed_out(*, request: HttpRequest | None, user: AbstractBaseUser | None) ->
         action="auth.signed_out",
         subject=user,
         subject_label=user.get_username(),
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -109,7 +98,7 @@ def sessions_end_everywhere(*, request: HttpRequest, user: AbstractBaseUser) -> 
             subject=user,
             subject_label=user.get_username(),
             data={"before": {"epoch": epoch - 1}, "after": {"epoch": epoch}},
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
     return epoch
 
@@ -120,7 +109,7 @@ def password_changed(*, request: HttpRequest, user: AbstractBaseUser) -> None:
         action="auth.password_changed",
         subject=user,
         subject_label=user.get_username(),
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -157,7 +146,7 @@ def totp_enrolment_confirm(
             subject=user,
             subject_label=user.get_username(),
             data={"failures": failures},
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         return None
     with transaction.atomic():
@@ -180,7 +169,7 @@ def totp_enrolment_confirm(
             subject=user,
             subject_label=user.get_username(),
             data={"device": device.persistent_id, "replaced": replaced},
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
     request.session.pop(SESSION_PENDING_KEY, None)
     request.session.pop(SESSION_ENROLMENT_FAILURES_KEY, None)
@@ -200,7 +189,7 @@ def totp_verify(*, request: HttpRequest, user: AbstractBaseUser, token: str) -> 
             action="auth.2fa_failed",
             subject=user,
             subject_label=user.get_username(),
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         return False
     audit_record(
@@ -208,7 +197,7 @@ def totp_verify(*, request: HttpRequest, user: AbstractBaseUser, token: str) -> 
         action="auth.2fa_verified",
         subject=user,
         subject_label=user.get_username(),
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
     _mark_verified(request, verified)
     return True
@@ -231,7 +220,7 @@ def totp_remove(
             subject=owner,
             subject_label=owner.get_username(),
             data={"device": persistent_id, "by_owner": actor_user.pk == owner.pk},
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
     if request is not None and actor_user.pk == owner.pk:
         request.session[SESSION_HAS_DEVICE_KEY] = False
@@ -246,7 +235,7 @@ def totp_device_added_by_admin(
         subject=device.user,
         subject_label=device.user.get_username(),
         data={"device": device.persistent_id, "by_administrator": True},
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )
 
 
@@ -275,5 +264,5 @@ def staff_roles_changed(
         subject=user,
         subject_label=user.get_username(),
         data={"before": before, "after": after},
-        ip_address=request_ip(request),
+        ip_address=client_ip(request),
     )

@@ -13,7 +13,7 @@ def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> Non
     authenticator is typed in; a person who has none yet gets a confirmed device first."""
     from django.contrib.auth import get_user_model
 
-    from signin.testing import device_for, totp_code
+    from tests.signin_support import device_for, totp_code
 
     page.goto(base_url.rstrip("/") + "/login/")
     page.get_by_label("Username").fill(username)

@@ -42,7 +42,7 @@ def client_for():
     than through `force_login`, so no sign-in audit event is added to what a test counts."""
 
     def make(user) -> Client:
-        from signin.testing import signed_in_client
+        from tests.signin_support import signed_in_client
 
         return signed_in_client(user)
 

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 from django.db import connection
 from django.utils import timezone
 
+from devtools.simulator import OperatorSimulator, Switches
 from moderation.models import Case, TakedownRequest
-from moderation.services import takedowns
-from moderation.simulator import OperatorSimulator, Switches
+from moderation.takedowns import services as takedowns
 from scripts.dev import EmbeddedRedis, free_port
 from tests.factories import CaseFactory, ChatAccountFactory, DecisionFactory, PlatformFactory
 

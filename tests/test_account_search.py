@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from moderation.audit.services.chain import Actor, audit_record
 from moderation.models import DeliveryAttempt
-from moderation.services.audit import Actor, audit_record
 from tests.factories import (
     CaseFactory,
     ChatAccountFactory,

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.core.result import Err
 
-from signin.testing import keep_test_connection
 from tests.factories import PlatformFactory, ReportFactory, SourceOrganisationFactory
+from tests.signin_support import keep_test_connection
 from tests.test_role_matrix import api_token_for
 
 pytestmark = pytest.mark.django_db

@@ -9,13 +9,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from moderation.models import AuditEvent, Case
-from moderation.services.audit import (
+from moderation.audit.services.chain import (
     GENESIS_HASH,
     Actor,
     audit_chain_verify,
     audit_record,
 )
+from moderation.models import AuditEvent, Case
 from tests.factories import CaseFactory, UserFactory
 
 

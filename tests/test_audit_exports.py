@@ -14,10 +14,10 @@ from django.db import connection
 from openpyxl import load_workbook
 from rq import SimpleWorker
 
+from moderation.audit.selectors import PAGE_SIZE, audit_trail_page, decision_log_page
+from moderation.audit.services.chain import Actor, audit_record
+from moderation.audit.services.exports import export_request, export_run
 from moderation.models import AuditEvent, Decision, Export
-from moderation.selectors_audit import PAGE_SIZE, audit_trail_page, decision_log_page
-from moderation.services.audit import Actor, audit_record
-from moderation.services.exports import export_request, export_run
 from tests.factories import (
     ApprovalFactory,
     CaseFactory,
@@ -395,7 +395,7 @@ def test_the_verification_page_names_the_broken_sequence(db, auditor, client_for
 def test_a_real_rq_worker_runs_an_export_end_to_end(auditor, client_for, monkeypatch, fmt):
     # Report progress after every row: the reports go over their own connection while
     # the rows stream over the first (sharing one deadlocks a COPY).
-    monkeypatch.setattr("moderation.services.exports.CHUNK_ROWS", 1)
+    monkeypatch.setattr("moderation.audit.services.exports.CHUNK_ROWS", 1)
     platform = PlatformFactory(slug="michat")
     wanted = [decision_on(platform, when=at(n)) for n in range(3)]
     decision_on(PlatformFactory(slug="wa"), when=at(1))
@@ -442,7 +442,8 @@ def test_the_csv_from_postgresql_masks_exactly_as_the_python_writers(db, auditor
     jsonl_row = read_rows(
         run_export(auditor, "jsonl", include_contacts=include_contacts, filters=filters)
     )[0]
-    from moderation.services.exports import _cell_text, _contacts_text
+    from config.spreadsheet import cell as _cell_text
+    from moderation.audit.services.exports import _contacts_text
 
     assert csv_row["public_reporters"] == _cell_text(_contacts_text(jsonl_row["public_reporters"]))
     assert ("siti@example.id" in csv_row["public_reporters"]) is include_contacts

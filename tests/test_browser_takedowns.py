@@ -9,7 +9,7 @@ import pytest
 
 from config.roles import Role
 from moderation.models import TakedownRequest
-from moderation.services import takedowns
+from moderation.takedowns import services as takedowns
 from tests.browser import sign_in
 from tests.factories import UserFactory
 from tests.takedown_support import platform_for, proposal, simulator_for, wait_for

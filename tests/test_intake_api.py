@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import ChatAccount
+from moderation.audit.services.chain import audit_chain_verify
 from moderation.models import AuditEvent, Case
-from moderation.services.audit import audit_chain_verify
 from reports.models import ApiToken, Evidence, Report
 from reports.services.tokens import api_token_revoke
 from tests.intake_helpers import image_bytes, report_body

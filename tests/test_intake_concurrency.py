@@ -9,8 +9,8 @@ import requests
 from django.core.cache import cache
 
 from accounts.models import ChatAccount
+from moderation.audit.services.chain import audit_chain_verify
 from moderation.models import AuditEvent, Case
-from moderation.services.audit import audit_chain_verify
 from reports.models import Report
 from tests.intake_helpers import report_body
 

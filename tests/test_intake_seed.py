@@ -5,8 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from moderation.audit.services.chain import audit_chain_verify
 from moderation.models import AuditEvent, Case
-from moderation.services.audit import audit_chain_verify
 from reports.models import Report
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ import psutil
 import pytest
 import requests
 
-from moderation.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRETS
+from devtools.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRETS
 from scripts.dev import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def sign_in(base: str, username: str) -> requests.Response:
     for steps_ahead in (0, 1):
         if "/account/two-factor/" not in response.url:
             break
-        from signin.testing import code_for_secret
+        from tests.signin_support import code_for_secret
 
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
         response = session.post(

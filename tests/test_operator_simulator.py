@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from accounts import signing
-from moderation.simulator import OperatorSimulator, Switches
+from devtools.simulator import OperatorSimulator, Switches
 
 SIGNING = "s" * 40
 CALLBACK = "c" * 40

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from moderation.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRETS
-from signin.testing import code_for_secret
+from devtools.management.commands.seed_demo import DEMO_PASSWORD, DEMO_STAFF, DEMO_TOTP_SECRETS
+from tests.signin_support import code_for_secret
 
 pytestmark = pytest.mark.django_db
 

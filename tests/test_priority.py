@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from moderation.priority import case_priority
+from moderation.cases.priority import case_priority
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 

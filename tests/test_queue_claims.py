@@ -10,8 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from config.roles import Role
-from moderation.models import AuditEvent, Case
-from moderation.services.cases import (
+from moderation.cases.services import (
     CaseActionError,
     CaseChanged,
     case_claim_next,
@@ -20,7 +19,8 @@ from moderation.services.cases import (
     case_claim_renew,
     case_claims_expire,
 )
-from moderation.tasks.claims import claims_expire
+from moderation.cases.tasks import claims_expire
+from moderation.models import AuditEvent, Case
 from tests.factories import CaseFactory, UserFactory
 from tests.queue_data import make_open_cases
 
@@ -196,8 +196,8 @@ def test_it_claims_a_chosen_open_case_once(client_for, moderator, moderator2):
 
 
 def test_it_refreshes_priorities_as_cases_age(db):
-    from moderation.services.cases import case_priorities_refresh
-    from moderation.tasks.claims import priorities_refresh
+    from moderation.cases.services import case_priorities_refresh
+    from moderation.cases.tasks import priorities_refresh
 
     young = CaseFactory(opened_at=timezone.now(), priority=1.0, source_kinds="police")
     old = CaseFactory(opened_at=timezone.now() - timedelta(days=3), priority=1.0)

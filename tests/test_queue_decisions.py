@@ -8,8 +8,7 @@ import pytest
 from django.db import connection
 
 from config.roles import Role
-from moderation.models import AuditEvent, Case, Decision
-from moderation.services.cases import (
+from moderation.cases.services import (
     CaseActionError,
     CaseChanged,
     DecisionInput,
@@ -17,6 +16,7 @@ from moderation.services.cases import (
     case_decide,
     cases_dismiss_bulk,
 )
+from moderation.models import AuditEvent, Case, Decision
 from tests.factories import CaseFactory, LegalBasisFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

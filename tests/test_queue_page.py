@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from moderation.selectors_queue import Cursor, QueueFilters, case_queue, queue_counts
-from moderation.services.cases import case_claim_next
+from moderation.cases.selectors import QueueFilters, case_queue, queue_counts
+from moderation.cases.services import case_claim_next
 from tests.factories import (
     CaseFactory,
     ChatAccountFactory,
@@ -29,13 +29,13 @@ def ids(page) -> list[int]:
 
 def test_it_walks_every_case_once_by_keyset_in_priority_order():
     cases = make_open_cases(260)  # priorities repeat: ties are ordered by id
-    seen, after = [], None
+    seen, cursor = [], ""
     while True:
-        page = case_queue(filters=QueueFilters(), after=after, limit=50)
+        page = case_queue(filters=QueueFilters(), cursor=cursor, limit=50)
         seen += page.cases
         if page.next_cursor is None:
             break
-        after = page.next_cursor
+        cursor = page.next_cursor
     assert len(seen) == 260 and len({c.pk for c in seen}) == 260
     assert [(-c.priority, c.pk) for c in seen] == sorted((-c.priority, c.pk) for c in cases)
 
@@ -44,7 +44,7 @@ def test_it_never_uses_offset():
     make_open_cases(120)
     page = case_queue(filters=QueueFilters(), limit=50)
     with CaptureQueriesContext(connection) as queries:
-        case_queue(filters=QueueFilters(), after=page.next_cursor, limit=50)
+        case_queue(filters=QueueFilters(), cursor=page.next_cursor, limit=50)
     assert all("OFFSET" not in q["sql"].upper() for q in queries.captured_queries)
 
 
@@ -126,7 +126,7 @@ def test_it_ignores_a_bad_filter_or_cursor_without_a_500(client_for, moderator):
     response = client_for(moderator).get("/queue/?category=bogus&after=junk&age=forever")
     assert response.status_code == 200
     assert b"were not understood" in response.content
-    assert Cursor.decode("junk") is None
+    assert response.context["page"].cases  # the first page, as if no cursor was sent
 
 
 def test_it_reads_a_page_in_a_constant_number_of_queries(client_for, moderator):
@@ -158,7 +158,7 @@ def test_it_reads_a_case_page_in_a_constant_number_of_queries(client_for, modera
 
 def test_it_finds_a_common_term_by_walking_the_queue(monkeypatch):
     """Past the threshold the search tests each queued case in priority order instead."""
-    from moderation import selectors_queue
+    from moderation.cases import selectors as selectors_queue
 
     monkeypatch.setattr(selectors_queue, "COMMON_TERM_MATCHES", 1)
     named = CaseFactory(priority=5, account=ChatAccountFactory(display_name="Bella VIP"))

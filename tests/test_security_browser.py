@@ -9,9 +9,9 @@ import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.roles import Role
-from signin.testing import code_for_secret
 from tests.browser import sign_in
 from tests.factories import PASSWORD, UserFactory
+from tests.signin_support import code_for_secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client
 
 from config.bodylimit import RequestBodyLimit
-from signin.testing import keep_test_connection
+from tests.signin_support import keep_test_connection
 from tests.test_evidence_access import make_evidence
 from tests.test_settings_env import production_env
 

@@ -15,8 +15,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.roles import Role
 from moderation.models import AuditEvent
-from signin.testing import code_for_secret, device_for, totp_code
 from tests.factories import PASSWORD, UserFactory
+from tests.signin_support import code_for_secret, device_for, totp_code
 
 pytestmark = pytest.mark.django_db
 

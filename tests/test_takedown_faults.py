@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from accounts import signing
 from moderation.models import AuditEvent, DeliveryAttempt, TakedownRequest
-from moderation.services import takedowns
-from moderation.tasks.delivery import takedown_deliver_task
+from moderation.takedowns import services as takedowns
+from moderation.takedowns.tasks import takedown_deliver_task
 from tests.takedown_support import (
     RedisServer,
     celery_broker,

@@ -10,14 +10,10 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
+from moderation.keyset import cursor_encode
 from moderation.models import Approval, AuditEvent, Case, CaseNote, TakedownRequest
-from moderation.services import takedowns
-from moderation.takedown_selectors import (
-    TakedownFilters,
-    cursor_encode,
-    takedown_compliance,
-    takedown_page,
-)
+from moderation.takedowns import services as takedowns
+from moderation.takedowns.selectors import TakedownFilters, takedown_compliance, takedown_page
 from reports.models import Evidence
 from tests.factories import ReportFactory, UserFactory
 from tests.takedown_support import platform_for, proposal
@@ -283,15 +279,13 @@ def test_the_list_filters_and_pages_by_keyset(client_for, platform, moderator, s
     )
     TakedownRequest.objects.filter(pk=requests[1].pk).update(status="failed", last_error="HTTP 503")
 
-    seen, after = [], None
+    seen, cursor = [], ""
     while True:
-        page = takedown_page(filters=TakedownFilters(platform="michat"), after=after, limit=2)
+        page = takedown_page(filters=TakedownFilters(platform="michat"), cursor=cursor, limit=2)
         seen += [r.pk for r in page.rows]
         if not page.next_cursor:
             break
-        from moderation.takedown_selectors import cursor_decode
-
-        after = cursor_decode(page.next_cursor)
+        cursor = page.next_cursor
     assert seen == [r.pk for r in reversed(requests)]
 
     client = client_for(supervisor)
@@ -307,7 +301,7 @@ def test_the_list_filters_and_pages_by_keyset(client_for, platform, moderator, s
     bad = client.get("/takedowns/", {"status": "nonsense", "after": "garbage"})
     assert bad.status_code == 200
     assert len(bad.context["page"].rows) == 6
-    cursor = cursor_encode(requests[3])
+    cursor = cursor_encode(requests[3].issued_at, requests[3].pk)
     older = client.get("/takedowns/", {"after": cursor})
     assert [r.pk for r in older.context["page"].rows][:3] == [
         requests[2].pk,
@@ -390,11 +384,11 @@ def test_the_compliance_table_counts_per_platform(client_for, platform, moderato
     rows = {row.slug: row for row in takedown_compliance()}
     michat = rows["michat"]
     assert (michat.requests, michat.acknowledged, michat.due, michat.in_time) == (3, 3, 3, 1)
-    assert michat.in_time_percent == 33.3
+    assert michat.share_in_time == 33.3
     assert michat.overdue == 1
     # Median of 30 minutes and 29 hours.
     assert michat.median_seconds == pytest.approx((30 * 60 + 29 * 3600) / 2, abs=2)
-    assert rows["telegram"].requests == 0 and rows["telegram"].in_time_percent is None
+    assert rows["telegram"].requests == 0 and rows["telegram"].share_in_time is None
     page = client_for(supervisor).get("/takedowns/").content.decode()
     assert "33.3 %" in page and "Operator compliance" in page
 

@@ -1,7 +1,7 @@
 """The reviewer queue's index and its full-text search indexes (issue 4).
 
 The GIN indexes are expression indexes on the other apps' tables, kept here with the queue
-that searches them: `moderation/selectors_queue.py` queries these exact expressions.
+that searches them: `moderation/cases/selectors.py` queries these exact expressions.
 """
 
 from django.db import migrations, models

@@ -10,7 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from moderation.services.audit import Actor, request_ip
+from config.http import client_ip
+from moderation.audit import Actor
 from reports.api import serializers as s
 from reports.api.authentication import BearerTokenAuthentication, IsSourceOrganisation
 from reports.api.problems import ProblemJSONRenderer, problem_response
@@ -85,7 +86,7 @@ class ReportCreate(IntakeView):
             inputs=[item],
             organisation=self.organisation,
             actor=Actor.organisation(self.organisation),
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         if outcome.status == "conflict":
             return _conflict(outcome)
@@ -141,7 +142,7 @@ class ReportBatch(IntakeView):
             inputs=valid,
             organisation=self.organisation,
             actor=Actor.organisation(self.organisation),
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         for index, outcome in zip(positions, outcomes, strict=True):
             result: dict = {"index": index}
@@ -214,7 +215,7 @@ class ReportEvidence(IntakeView):
             image=image,
             actor=Actor.organisation(self.organisation),
             uploaded_by_organisation=self.organisation,
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         return Response(
             {

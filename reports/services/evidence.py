@@ -13,18 +13,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from moderation.services.audit import Actor, audit_record
-from reports.models import Evidence, Report
+from moderation.audit import Actor, audit_record
+from reports.models import IMAGE_FORMATS, Evidence, Report
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 # About 40 megapixels: larger than any phone screenshot, far smaller than a decompression
 # bomb. Checked from the header, before a single pixel is decoded.
 MAX_PIXELS = 40_000_000
-FORMATS = {
-    "JPEG": ("image/jpeg", ".jpg"),
-    "PNG": ("image/png", ".png"),
-    "WEBP": ("image/webp", ".webp"),
-}
+FORMATS = IMAGE_FORMATS
 
 
 class EvidenceInvalid(ValueError):

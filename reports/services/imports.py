@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from moderation.services.audit import Actor, audit_record
+from moderation.audit import Actor, audit_record
 from reports.models import ImportJob, SourceOrganisation
 from reports.services.intake import (
     MAX_BATCH,
@@ -32,6 +32,9 @@ OPTIONAL_COLUMNS = ("display_name", "profile_url", "content_urls", "observed_at"
 TRUE = {"1", "true", "yes", "y", "ya"}
 FALSE = {"", "0", "false", "no", "n", "tidak"}
 CONFLICT_MESSAGE = "Imported before with different content; this row was not imported again."
+# The RQ job that runs an import, by name: the service queues it without importing the jobs
+# module (which imports this one).
+IMPORT_JOB = "reports.jobs.import_job"
 
 
 class ImportFileInvalid(ValueError):
@@ -70,7 +73,7 @@ def import_job_create(
 def _enqueue(job_id: int) -> None:
     import django_rq
 
-    django_rq.get_queue("default").enqueue("reports.tasks.import_job_run_task", job_id)
+    django_rq.get_queue("default").enqueue(IMPORT_JOB, job_id)
 
 
 def _row_to_payload(row: dict[str, str]) -> dict:

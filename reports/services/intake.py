@@ -22,8 +22,9 @@ from accounts.categories import Category
 from accounts.identifiers import Identifier, IdentifierError, normalise_identifier
 from accounts.models import Platform
 from accounts.services import AccountSighting, chat_accounts_resolve
-from moderation.services.audit import Actor, AuditEntry, audit_record_many
-from moderation.services.intake import CaseSeed, cases_open_for, cases_refresh
+from config.recordset import Recordset
+from moderation.audit import Actor, AuditEntry, audit_record_many
+from moderation.cases import CaseSeed, cases_open_for, cases_refresh
 from reports.models import Report, SourceKind, SourceOrganisation
 from reports.services import receipt_code_new
 
@@ -404,51 +405,38 @@ def _receive(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-_REPORT_COLUMNS = [
-    ("source_kind", "text"),
-    ("organisation_id", "bigint"),
-    ("external_reference", "text"),
-    ("payload_hash", "text"),
-    ("category", "text"),
-    ("description", "text"),
-    ("content_urls", "text[]"),
-    ("account_identifier_submitted", "text"),
-    ("observed_at", "timestamptz"),
-    ("received_at", "timestamptz"),
-    ("urgent", "bool"),
-    ("account_id", "bigint"),
-    ("case_id", "bigint"),
-    ("reporter_name", "text"),
-    ("reporter_email", "text"),
-    ("reporter_phone", "text"),
-    ("reporter_consent", "bool"),
-    ("receipt_code", "text"),
-]
-_REPORTS_INSERT = (  # noqa: S608 - a fixed column list, no outside input
-    "INSERT INTO reports_report ({columns}) SELECT {values} "
-    "FROM jsonb_to_recordset(%s::jsonb) AS v({definitions}) RETURNING id, receipt_code"
-).format(
-    columns=", ".join(name for name, _ in _REPORT_COLUMNS),
-    values=", ".join(
-        "ARRAY(SELECT jsonb_array_elements_text(v.content_urls))"
-        if name == "content_urls"
-        else f"v.{name}"
-        for name, _ in _REPORT_COLUMNS
-    ),
-    definitions=", ".join(
-        f"{name} {'jsonb' if name == 'content_urls' else kind}" for name, kind in _REPORT_COLUMNS
-    ),
+_REPORTS = Recordset(
+    (
+        ("source_kind", "text"),
+        ("organisation_id", "bigint"),
+        ("external_reference", "text"),
+        ("payload_hash", "text"),
+        ("category", "text"),
+        ("description", "text"),
+        ("content_urls", "jsonb"),
+        ("account_identifier_submitted", "text"),
+        ("observed_at", "timestamptz"),
+        ("received_at", "timestamptz"),
+        ("urgent", "bool"),
+        ("account_id", "bigint"),
+        ("case_id", "bigint"),
+        ("reporter_name", "text"),
+        ("reporter_email", "text"),
+        ("reporter_phone", "text"),
+        ("reporter_consent", "bool"),
+        ("receipt_code", "text"),
+    )
+)
+_REPORTS_INSERT = _REPORTS.insert_sql(
+    "reports_report",
+    values={"content_urls": "ARRAY(SELECT jsonb_array_elements_text(v.content_urls))"},
+    returning="id, receipt_code",
 )
 
 
 def _reports_insert(reports: list[Report]) -> None:
-    """One INSERT for the whole batch (the ORM's bulk_create costs more in Python than the
-    database spends on the rows); sets each report's id."""
-    # One JSON document for the batch: json.dumps is C, psycopg's array dumping is not.
-    rows = json.dumps(
-        [{name: getattr(r, name) for name, _ in _REPORT_COLUMNS} for r in reports],
-        default=_json_value,
-    )
+    """One INSERT for the whole batch (see config.recordset); sets each report's id."""
+    rows = _REPORTS.rows({name: getattr(r, name) for name in _REPORTS.names} for r in reports)
     with connection.cursor() as cursor:
         cursor.execute(_REPORTS_INSERT, [rows])
         ids = dict((code, pk) for pk, code in cursor.fetchall())
@@ -456,10 +444,3 @@ def _reports_insert(reports: list[Report]) -> None:
         report.pk = ids[report.receipt_code]
         report._state.adding = False
         report._state.db = "default"
-
-
-def _json_value(value):
-    """Timestamps to the microsecond (DjangoJSONEncoder would cut them to milliseconds)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.identifiers import Identifier
 from accounts.models import Platform
-from moderation.services.audit import Actor
+from moderation.audit import Actor
 from reports.models import Report
 from reports.services.evidence import CheckedImage, evidence_store
 from reports.services.intake import ReportInput, payload_hash, reports_receive

@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from moderation.services.audit import Actor, audit_record
+from moderation.audit import Actor, audit_record
 from reports.models import ApiToken, SourceOrganisation
 
 TOKEN_PREFIX = "srg_"  # noqa: S105 - a marker, not a secret

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Platform
-from moderation.services.audit import Actor
-from moderation.services.platforms import platform_configure
+from moderation.audit import Actor
+from moderation.takedowns import platform_configure
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from moderation.services.audit import audit_chain_verify
+from moderation.audit import audit_chain_verify
 
 
 class Command(BaseCommand):

@@ -1,0 +1,302 @@
+"""Demo data for `make run`: platforms, organisations, staff of every role, a few hundred
+reports grouped into cases. Idempotent: a second run adds nothing. The reports come in
+through the intake service, so accounts, cases, priorities and audit events are real."""
+
+from __future__ import annotations
+
+import random
+from base64 import b32decode
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.categories import URGENT_CATEGORIES, Category
+from accounts.identifiers import normalise_identifier
+from accounts.models import ChatAccount, Platform
+from config.roles import Role
+from moderation.audit import Actor
+from moderation.models import Case, LegalBasis
+from moderation.takedowns import platform_configure
+from reports.models import Report, SourceOrganisation
+from reports.services.intake import ReportInput, payload_hash, reports_receive
+
+DEMO_PASSWORD = "saring-demo-2026"  # noqa: S105 - demo data only, printed by `make run`
+DEMO_STAFF = [
+    ("moderator", "Dewi", "Lestari", [Role.MODERATOR]),
+    ("moderator2", "Budi", "Santoso", [Role.MODERATOR]),
+    ("supervisor", "Siti", "Rahmawati", [Role.SUPERVISOR]),
+    ("supervisor2", "Agus", "Prasetyo", [Role.SUPERVISOR]),
+    ("auditor", "Rina", "Wijaya", [Role.AUDITOR]),
+    ("admin", "Hendra", "Gunawan", [Role.ADMINISTRATOR]),
+]
+# Demo data only: the TOTP secrets (base32) of the demo people whose role needs two-factor
+# sign-in, printed beside the logins so the demo stays usable with any authenticator app.
+DEMO_TOTP_SECRETS = {
+    "supervisor": "SARINGDEMOSUPERVISORSATUAAAAAAAA",
+    "supervisor2": "SARINGDEMOSUPERVISORDUAAAAAAAAAA",
+    "admin": "SARINGDEMOADMINISTRATORAAAAAAAAA",
+}
+DEMO_PLATFORMS = [
+    ("michat", "MiChat", r"michat\.(?:com|id)/(?:u/|profile/)?@?([A-Za-z0-9_.]+)"),
+    ("telegram", "Telegram", r"t\.me/@?([A-Za-z0-9_]{4,})"),
+    ("whatsapp", "WhatsApp", r"wa\.me/(\+?\d{8,15})"),
+]
+LEGAL_BASES = [
+    ("uu-ite-27-1", "UU ITE Pasal 27 ayat (1)"),
+    ("uu-44-2008", "UU 44/2008 Pornografi"),
+    ("pm-kominfo-5-2020-9-4", "PM Kominfo 5/2020 Pasal 9 ayat (4)"),
+    ("uu-ite-27-2", "UU ITE Pasal 27 ayat (2) (perjudian)"),
+    ("uu-35-2014", "UU 35/2014 Perlindungan Anak"),
+    ("uu-5-2018", "UU 5/2018 Pemberantasan Tindak Pidana Terorisme"),
+]
+# Weighted toward prostitution ("open BO"), as the ministry's own counts are.
+CATEGORY_WEIGHTS = [
+    (Category.PROSTITUTION, 55),
+    (Category.PORNOGRAPHY, 12),
+    (Category.GAMBLING, 10),
+    (Category.FRAUD, 8),
+    (Category.ILLEGAL_FINANCE, 3),
+    (Category.DRUGS, 3),
+    (Category.CHILD_SEXUAL_ABUSE, 2),
+    (Category.TERRORISM, 1),
+    (Category.HATE_SPEECH, 2),
+    (Category.DISINFORMATION, 2),
+    (Category.OTHER, 2),
+]
+DESCRIPTIONS = {
+    Category.PROSTITUTION: [
+        "Akun menawarkan layanan open BO, tarif dicantumkan di profil.",
+        "Open BO area Jakarta Selatan, minta DP lewat transfer.",
+        "Profil berisi foto vulgar dan ajakan 'BO', nomor WA dicantumkan.",
+        "Menawarkan jasa prostitusi, ada daftar harga short time / long time.",
+    ],
+    Category.PORNOGRAPHY: [
+        "Menjual video porno lewat grup berbayar.",
+        "Konten pornografi di foto profil.",
+    ],
+    Category.GAMBLING: ["Promosi situs judi slot online, link deposit.", "Agen togel online."],
+    Category.FRAUD: [
+        "Penipuan jual beli, barang tidak dikirim.",
+        "Investasi bodong, janji untung 30%.",
+    ],
+    Category.ILLEGAL_FINANCE: ["Pinjol ilegal, tidak terdaftar OJK."],
+    Category.DRUGS: ["Menjual obat terlarang, COD area Bekasi."],
+    Category.CHILD_SEXUAL_ABUSE: ["Indikasi eksploitasi anak, konten tidak dibuka oleh pelapor."],
+    Category.TERRORISM: ["Ajakan bergabung dengan kelompok teror, penyebaran propaganda."],
+    Category.HATE_SPEECH: ["Ujaran kebencian terhadap kelompok agama."],
+    Category.DISINFORMATION: ["Hoaks tentang bantuan sosial, meminta data pribadi."],
+    Category.OTHER: ["Akun mencurigakan, mengirim pesan spam berulang."],
+}
+NAMES = [
+    "Cantik",
+    "Manja",
+    "Bella",
+    "Sweety",
+    "Nona",
+    "Vina",
+    "Kiki",
+    "Mawar",
+    "Melati",
+    "Dinda",
+    "Tante",
+    "Baby",
+    "Angel",
+    "Lala",
+    "Rere",
+    "Jessy",
+    "Putri",
+    "Sisil",
+]
+CITIES = ["jkt", "bks", "bdg", "sby", "mdn", "smg", "mks", "dps", "tgr", "bgr"]
+
+
+def phone_in_some_format(rng: random.Random) -> str:
+    """One Indonesian mobile number, written the way reports actually write them."""
+    prefix = rng.choice(["811", "812", "813", "821", "822", "852", "853", "857", "878", "896"])
+    rest = f"{rng.randrange(10**7, 10**8)}"
+    number = prefix + rest[:4] + rest[4:]
+    style = rng.randrange(4)
+    if style == 0:
+        return f"0{prefix}-{rest[:4]}-{rest[4:]}"
+    if style == 1:
+        return f"+62 {prefix} {rest[:4]} {rest[4:]}"
+    if style == 2:
+        return f"62{number}"
+    return number
+
+
+class Command(BaseCommand):
+    help = "Load the demo data (idempotent)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--reports", type=int, default=320)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, **options) -> None:
+        with transaction.atomic():
+            self._platforms()
+            self._organisations()
+            self._legal_bases()
+            self._staff()
+            if Report.objects.exists():
+                self.stdout.write("Demo data already loaded; nothing added.")
+            else:
+                made = self._reports(options["reports"], random.Random(options["seed"]))
+                self.stdout.write(
+                    f"Demo data loaded: {made} reports in {Case.objects.count()} cases "
+                    f"on {ChatAccount.objects.count()} accounts."
+                )
+        self._print_logins()
+
+    def _print_logins(self) -> None:
+        self.stdout.write(f"\n  Demo logins (password for all: {DEMO_PASSWORD})")
+        for username, first, last, roles in DEMO_STAFF:
+            role_names = ", ".join(role.value for role in roles)
+            line = f"    {username:<12} {role_names:<14} {first} {last}"
+            if username in DEMO_TOTP_SECRETS:
+                line = f"{line:<48} TOTP secret {DEMO_TOTP_SECRETS[username]}"
+            self.stdout.write(line)
+
+    def _platforms(self) -> None:
+        simulator = settings.OPERATOR_SIMULATOR_URL
+        for slug, name, pattern in DEMO_PLATFORMS:
+            if Platform.objects.filter(slug=slug).exists():
+                continue
+            platform, _ = platform_configure(
+                slug=slug,
+                actor=Actor.system("seed_demo"),
+                name=name,
+                endpoint_url=f"{simulator}/{slug}/takedowns",
+                signing_secret=f"demo-signing-secret-{slug}-0123456789abcdef",
+                callback_secret=f"demo-callback-secret-{slug}-0123456789abcdef",
+                rate_limit_per_second=20.0,
+            )
+            platform.profile_url_pattern = pattern
+            platform.save(update_fields=["profile_url_pattern"])
+
+    def _organisations(self) -> None:
+        for slug, name, kind in [
+            ("kominfo", "Kementerian Komunikasi dan Digital (Komdigi)", "ministry"),
+            ("polri", "Kepolisian Negara Republik Indonesia (Polri)", "police"),
+        ]:
+            SourceOrganisation.objects.get_or_create(
+                slug=slug, defaults={"name": name, "kind": kind}
+            )
+
+    def _legal_bases(self) -> None:
+        for code, title in LEGAL_BASES:
+            LegalBasis.objects.get_or_create(code=code, defaults={"title": title})
+
+    def _staff(self) -> None:
+        for username, first, last, roles in DEMO_STAFF:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@saring.example",
+                    "is_staff": Role.ADMINISTRATOR in roles,
+                },
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                user.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in roles))
+            if username in DEMO_TOTP_SECRETS and not TOTPDevice.objects.filter(user=user).exists():
+                key = b32decode(DEMO_TOTP_SECRETS[username]).hex()
+                TOTPDevice.objects.create(user=user, name="Demo authenticator", key=key)
+
+    def _reports(self, count: int, rng: random.Random) -> int:
+        now = timezone.now()
+        platforms = {p.slug: p for p in Platform.objects.all()}
+        orgs = {o.slug: o for o in SourceOrganisation.objects.all()}
+        categories = [c for c, _ in CATEGORY_WEIGHTS]
+        weights = [w for _, w in CATEGORY_WEIGHTS]
+        # About three reports per account: some accounts are reported again and again.
+        pool = []
+        for _ in range(max(count // 3, 1)):
+            slug = rng.choices(["michat", "telegram", "whatsapp"], weights=[70, 18, 12])[0]
+            if slug == "whatsapp" or rng.random() < 0.45:
+                raw = phone_in_some_format(rng)
+            else:
+                raw = (
+                    "@"
+                    + rng.choice(NAMES).lower()
+                    + rng.choice(["", "_", "."])
+                    + rng.choice(CITIES)
+                    + str(rng.randrange(1, 999))
+                )
+            pool.append(
+                (
+                    slug,
+                    raw,
+                    rng.choices(categories, weights)[0],
+                    rng.choice(NAMES) + " " + rng.choice(["BO", "VIP", "Real", "24jam", ""]),
+                )
+            )
+        planned = []
+        for index in range(count):
+            if rng.random() < 0.6:
+                slug, raw, category, display = rng.choice(pool)
+            else:  # a few accounts are reported again and again
+                slug, raw, category, display = pool[int(rng.paretovariate(1.5)) % len(pool)]
+            received = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 20))
+            source = rng.choices(["ministry", "police", "public"], weights=[55, 20, 25])[0]
+            org = (
+                None if source == "public" else orgs["kominfo" if source == "ministry" else "polri"]
+            )
+            urgent = category in URGENT_CATEGORIES or rng.random() < 0.05
+            description = rng.choice(DESCRIPTIONS[category])
+            reference = None if org is None else f"DEMO-{org.slug.upper()}-{index:05d}"
+            planned.append(
+                (
+                    received,
+                    index,
+                    platforms[slug],
+                    raw,
+                    display.strip(),
+                    category,
+                    org,
+                    urgent,
+                    description,
+                    reference,
+                )
+            )
+        # In the order they were received, as the intake service would have seen them.
+        planned.sort(key=lambda row: (row[0], row[1]))
+        for received, _, platform, raw, display, category, org, urgent, description, ref in planned:
+            item = ReportInput(
+                platform=platform,
+                identifier=normalise_identifier(
+                    raw, profile_url_pattern=platform.profile_url_pattern
+                ),
+                identifier_submitted=raw,
+                category=category,
+                description=description,
+                external_reference=ref,
+                display_name=display,
+                urgent=urgent,
+                reporter_name="Warga" if org is None else "",
+                received_at=received,
+            )
+            item.payload_hash = payload_hash(
+                {
+                    "ref": ref,
+                    "platform": platform.slug,
+                    "account": raw,
+                    "category": category,
+                    "description": description,
+                    "urgent": urgent,
+                }
+            )
+            reports_receive(
+                inputs=[item],
+                organisation=org,
+                actor=Actor.organisation(org) if org is not None else Actor.public(),
+            )
+        return count

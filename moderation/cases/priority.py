@@ -1,0 +1,103 @@
+"""How urgent a case is: the one place the queue's order comes from (DESIGN.md "Priority")."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from accounts.categories import Category
+
+# Points for the worst category reported on the case.
+CATEGORY_SEVERITY = {
+    Category.CHILD_SEXUAL_ABUSE: 60,
+    Category.TERRORISM: 55,
+    Category.PROSTITUTION: 35,
+    Category.DRUGS: 32,
+    Category.PORNOGRAPHY: 30,
+    Category.FRAUD: 28,
+    Category.ILLEGAL_FINANCE: 26,
+    Category.GAMBLING: 24,
+    Category.HATE_SPEECH: 22,
+    Category.DISINFORMATION: 18,
+    Category.OTHER: 10,
+}
+# Points for the weightiest kind of source among the reports.
+SOURCE_WEIGHT = {"police": 20, "ministry": 18, "agency": 12, "public": 5}
+REPORTER_POINTS = 8.0  # per doubling of distinct reporters
+URGENT_POINTS = 25.0
+AGE_POINTS_PER_DAY = 4.0
+AGE_POINTS_MAX = 30.0
+
+
+@dataclass(frozen=True)
+class PriorityPart:
+    label: str
+    points: float
+
+
+def case_priority(
+    *,
+    category: str,
+    source_kinds: set[str],
+    reporter_count: int,
+    urgent: bool,
+    opened_at: datetime,
+    now: datetime,
+) -> tuple[float, list[PriorityPart]]:
+    """The case's score and the parts that make it up, largest first.
+
+    Severity of the category dominates, so a CSAM report from the public outranks a fraud
+    report from the police; source weight and the number of distinct reporters (log-scaled,
+    so a flood of duplicates cannot swamp the queue) order cases within a category; an
+    urgent flag adds a fixed jump; age adds points linearly up to a cap, so that old cases
+    rise slowly and nothing starves.
+    """
+    parts = [
+        PriorityPart(f"category: {category}", float(CATEGORY_SEVERITY.get(category, 10))),
+        PriorityPart(
+            "source: " + ", ".join(sorted(source_kinds)) if source_kinds else "source: none",
+            float(max((SOURCE_WEIGHT.get(kind, 0) for kind in source_kinds), default=0)),
+        ),
+        PriorityPart(
+            f"distinct reporters: {reporter_count}",
+            round(REPORTER_POINTS * math.log2(1 + max(reporter_count, 0)), 2),
+        ),
+    ]
+    if urgent:
+        parts.append(PriorityPart("marked urgent", URGENT_POINTS))
+    age_days = max((now - opened_at).total_seconds(), 0) / 86400
+    parts.append(
+        PriorityPart(
+            f"waiting {age_days:.1f} days",
+            round(min(age_days * AGE_POINTS_PER_DAY, AGE_POINTS_MAX), 2),
+        )
+    )
+    parts.sort(key=lambda part: part.points, reverse=True)
+    return round(sum(part.points for part in parts), 2), parts
+
+
+def case_score(case: Any, *, now: datetime) -> tuple[float, list[PriorityPart]]:
+    """`case_priority` of a case as stored (its denormalised category, sources, reporters,
+    urgency and opening time): what the queue sorts by and what the case page explains."""
+    return case_priority(
+        category=case.category,
+        source_kinds={kind for kind in case.source_kinds.split(",") if kind},
+        reporter_count=case.reporter_count,
+        urgent=case.urgent,
+        opened_at=case.opened_at,
+        now=now,
+    )
+
+
+def worst_category(categories: Iterable[str]) -> str:
+    """The most severe of the categories reported on a case: the one the case is filed under."""
+    return max(categories, key=lambda c: (CATEGORY_SEVERITY.get(c, 0), c))
+
+
+def still_ageing_since(now: datetime) -> datetime:
+    """Cases opened after this moment still gain age points; older ones have the cap (plus a
+    day, for rounding), so their stored score no longer moves."""
+    return now - timedelta(days=AGE_POINTS_MAX / AGE_POINTS_PER_DAY + 1)

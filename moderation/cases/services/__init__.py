@@ -1,0 +1,47 @@
+"""Writes on cases: claims, decisions, notes, the hand-off from intake and priority upkeep."""
+
+from moderation.cases.services.claims import (
+    case_claim_next,
+    case_claim_open,
+    case_claim_reassign,
+    case_claim_release,
+    case_claim_renew,
+    case_claims_expire,
+    claim_lease,
+)
+from moderation.cases.services.decisions import (
+    NEXT_STATUS,
+    BulkResult,
+    DecisionInput,
+    case_decide,
+    case_note_add,
+    cases_dismiss_bulk,
+    staff_preference_set,
+)
+from moderation.cases.services.errors import CaseActionError, CaseChanged
+from moderation.cases.services.handoff import CaseRef, CaseSeed, cases_open_for, cases_refresh
+from moderation.cases.services.priorities import case_priorities_refresh
+
+__all__ = [
+    "NEXT_STATUS",
+    "BulkResult",
+    "CaseActionError",
+    "CaseChanged",
+    "CaseRef",
+    "CaseSeed",
+    "DecisionInput",
+    "case_claim_next",
+    "case_claim_open",
+    "case_claim_reassign",
+    "case_claim_release",
+    "case_claim_renew",
+    "case_claims_expire",
+    "case_decide",
+    "case_note_add",
+    "case_priorities_refresh",
+    "cases_dismiss_bulk",
+    "cases_open_for",
+    "cases_refresh",
+    "claim_lease",
+    "staff_preference_set",
+]

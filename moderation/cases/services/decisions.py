@@ -1,0 +1,248 @@
+"""Decisions on cases (issue 4): dismiss, propose a takedown or escalate; notes; a
+reviewer's evidence preference.
+
+A decision is written by a conditional UPDATE on the case's `version` (the row count says who
+won), so two people deciding the same case at once never both succeed; `Decision` has a
+unique (case, case_version) as the database's backstop. Who may decide is
+`moderation.access.decidable_cases`, the same rule the case page shows. The audit event is
+written in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.categories import Category, Urgency
+from moderation.access import can_review, can_supervise, decidable_cases
+from moderation.audit import Actor, audit_record
+from moderation.cases.services.errors import CaseActionError, CaseChanged
+from moderation.models import Case, CaseNote, Decision, LegalBasis, StaffPreference
+
+# --- Decisions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    outcome: str
+    rationale: str
+    category: str = ""
+    legal_basis_id: int | None = None
+    urgency: str = Urgency.NORMAL
+
+
+NEXT_STATUS = {
+    Decision.Outcome.DISMISS: Case.Status.DISMISSED,
+    Decision.Outcome.PROPOSE_TAKEDOWN: Case.Status.PROPOSED,
+    Decision.Outcome.ESCALATE: Case.Status.ESCALATED,
+}
+
+
+def _refusal(*, case_id: int, version: int, user: Any) -> CaseActionError:
+    """Why a conditional update matched no row, in words a moderator can act on."""
+    case = Case.objects.select_related("claimed_by").filter(pk=case_id).first()
+    if case is None:
+        return CaseActionError(_("There is no such case."))
+    if case.version != version:
+        return CaseChanged()
+    if case.status == Case.Status.IN_REVIEW and case.claimed_by_id != user.pk:
+        return CaseActionError(
+            _("%(user)s holds this case; only they can decide it now.")
+            % {"user": case.claimed_by.get_username()}
+        )
+    if case.status == Case.Status.ESCALATED:
+        return CaseActionError(_("An escalated case is decided by a supervisor."))
+    return CaseActionError(_("This case is no longer open for a decision."))
+
+
+def _validate(data: DecisionInput) -> LegalBasis | None:
+    if data.outcome not in NEXT_STATUS:
+        raise CaseActionError(_("Unknown decision."))
+    if not data.rationale.strip():
+        raise CaseActionError(
+            {
+                Decision.Outcome.DISMISS: _("Give a reason for dismissing."),
+                Decision.Outcome.ESCALATE: _("Say why you escalate the case."),
+            }.get(data.outcome, _("Give a rationale for the takedown."))
+        )
+    if data.outcome != Decision.Outcome.PROPOSE_TAKEDOWN:
+        return None
+    if data.category not in Category.values:
+        raise CaseActionError(_("Choose the category of the takedown."))
+    if data.urgency not in Urgency.values:
+        raise CaseActionError(_("Choose the urgency of the takedown."))
+    basis = LegalBasis.objects.filter(pk=data.legal_basis_id, active=True).first()
+    if basis is None:
+        raise CaseActionError(_("Choose a legal basis from the list."))
+    return basis
+
+
+def case_decide(
+    *,
+    case_id: int,
+    version: int,
+    user: Any,
+    data: DecisionInput,
+    batch_id: uuid.UUID | None = None,
+    ip_address: str | None = None,
+) -> Decision:
+    """Record a decision on the version of the case the user saw.
+
+    The case row is changed by a conditional UPDATE … WHERE version = N: if anyone claimed,
+    released or decided the case since the form was loaded, no row matches and the caller
+    gets `CaseChanged` — never a second decision.
+    """
+    if not can_review(user):
+        raise CaseActionError(_("Only moderators and supervisors decide cases."))
+    basis = _validate(data)
+    new_status = NEXT_STATUS[data.outcome]
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # Every change of status bumps the version, so the status read at version N is
+            # the status the conditional update below replaces, if it wins.
+            seen = Case.objects.filter(pk=case_id, version=version).values("status").first()
+            candidates = Case.objects.filter(pk=case_id, version=version).filter(
+                decidable_cases(user)
+            )
+            if data.outcome == Decision.Outcome.ESCALATE:
+                candidates = candidates.exclude(status=Case.Status.ESCALATED)
+            updated = candidates.update(
+                status=new_status,
+                claimed_by=None,
+                claim_expires_at=None,
+                version=F("version") + 1,
+                closed_at=now if new_status == Case.Status.DISMISSED else None,
+                updated_at=now,
+            )
+            if updated != 1 or seen is None:
+                raise _refusal(case_id=case_id, version=version, user=user)
+            case = Case.objects.select_related("account").get(pk=case_id)
+            decision = Decision.objects.create(
+                case=case,
+                moderator=user,
+                outcome=data.outcome,
+                category=data.category if basis else "",
+                legal_basis=basis,
+                urgency=data.urgency if basis else Urgency.NORMAL,
+                rationale=data.rationale.strip(),
+                case_version=version,
+                batch_id=batch_id,
+                created_at=now,
+            )
+            audit_record(
+                actor=Actor.staff(user),
+                action=f"decision.{data.outcome}",
+                subject=case,
+                data={
+                    "decision": decision.pk,
+                    "before": {"status": seen["status"], "version": version},
+                    "after": {"status": new_status, "version": case.version},
+                    "category": decision.category,
+                    "legal_basis": basis.code if basis else "",
+                    "urgency": decision.urgency,
+                    "rationale": decision.rationale,
+                    "batch_id": str(batch_id) if batch_id else None,
+                },
+                ip_address=ip_address,
+            )
+    except IntegrityError as error:  # the unique (case, case_version) backstop
+        raise CaseChanged() from error
+    return decision
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    batch_id: uuid.UUID
+    dismissed: list[int]
+    skipped: list[int]
+
+
+def cases_dismiss_bulk(
+    *,
+    case_versions: dict[int, int],
+    supervisor: Any,
+    reason: str,
+    ip_address: str | None = None,
+) -> BulkResult:
+    """A supervisor dismisses a selection: one decision and one audit event per case, all
+    sharing one batch id. A case that changed since the list was loaded is skipped and named,
+    the others are still dismissed (each in its own transaction)."""
+    if not can_supervise(supervisor):
+        raise CaseActionError(_("Only supervisors dismiss cases in bulk."))
+    if not reason.strip():
+        raise CaseActionError(_("Give a reason for dismissing."))
+    batch_id = uuid.uuid4()
+    dismissed, skipped = [], []
+    for case_id, version in sorted(case_versions.items()):
+        try:
+            case_decide(
+                case_id=case_id,
+                version=version,
+                user=supervisor,
+                data=DecisionInput(outcome=Decision.Outcome.DISMISS, rationale=reason),
+                batch_id=batch_id,
+                ip_address=ip_address,
+            )
+        except CaseChanged:
+            skipped.append(case_id)
+        else:
+            dismissed.append(case_id)
+    return BulkResult(batch_id, dismissed, skipped)
+
+
+# --- Notes and preferences ----------------------------------------------------------------
+
+
+def case_note_add(
+    *, case_id: int, author: Any, body: str, ip_address: str | None = None
+) -> CaseNote:
+    if not can_review(author):
+        raise CaseActionError(_("Only moderators and supervisors add notes."))
+    body = body.strip()
+    if not body:
+        raise CaseActionError(_("A note cannot be empty."))
+    with transaction.atomic():
+        case = Case.objects.filter(pk=case_id).first()
+        if case is None:
+            raise CaseActionError(_("There is no such case."))
+        note = CaseNote(case=case, author=author, body=body[:10_000])
+        note.full_clean()
+        note.save()
+        audit_record(
+            actor=Actor.staff(author),
+            action="case.note_added",
+            subject=case,
+            data={"note": note.pk, "after": {"body": note.body}},
+            ip_address=ip_address,
+        )
+    return note
+
+
+def staff_preference_set(
+    *, user: Any, keep_evidence_blurred: bool, ip_address: str | None = None
+) -> StaffPreference:
+    with transaction.atomic():
+        preference, _created = StaffPreference.objects.select_for_update().get_or_create(user=user)
+        before = preference.keep_evidence_blurred
+        if before == keep_evidence_blurred:
+            return preference
+        preference.keep_evidence_blurred = keep_evidence_blurred
+        preference.save(update_fields=["keep_evidence_blurred"])
+        audit_record(
+            actor=Actor.staff(user),
+            action="preference.changed",
+            subject=preference,
+            data={
+                "before": {"keep_evidence_blurred": before},
+                "after": {"keep_evidence_blurred": keep_evidence_blurred},
+            },
+            ip_address=ip_address,
+        )
+    return preference

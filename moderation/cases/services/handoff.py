@@ -1,0 +1,190 @@
+"""The hand-off from intake to moderation: which case a report joins, and the case's
+denormalised counters and priority afterwards (DESIGN.md "Lifecycles", "Priority").
+
+Both functions run inside the intake transaction, after the accounts' rows are locked
+(`accounts.services.chat_accounts_resolve`), so at most one writer decides per account
+whether to open a case; the partial unique index `case_one_open_per_account` is the backstop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from accounts.categories import URGENT_CATEGORIES
+from accounts.models import ChatAccount
+from config.recordset import Recordset
+from moderation.cases.priority import case_priority, worst_category
+from moderation.models import Case
+
+
+@dataclass(frozen=True)
+class CaseSeed:
+    """What a new case starts from: the first report's category and time."""
+
+    category: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: int
+    status: str
+
+
+def cases_open_for(
+    *, accounts: list[ChatAccount], seeds: dict[int, CaseSeed]
+) -> tuple[dict[int, CaseRef], set[int]]:
+    """The open case of every account, opening one (linked to the account's previous case)
+    where there is none. Returns (cases by account id, ids of the cases opened now)."""
+    account_ids = [account.pk for account in accounts]
+    cases = {
+        account_id: CaseRef(case_id, status)
+        for account_id, case_id, status in Case.objects.select_for_update()
+        .filter(account_id__in=account_ids, status__in=Case.OPEN_STATUSES)
+        .order_by("id")
+        .values_list("account_id", "id", "status")
+    }
+    missing = [account_id for account_id in account_ids if account_id not in cases]
+    if not missing:
+        return cases, set()
+    previous = dict(
+        Case.objects.filter(account_id__in=missing)
+        .order_by("account_id", "-opened_at", "-id")
+        .distinct("account_id")
+        .values_list("account_id", "id")
+    )
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CASES_INSERT,
+            [
+                now,
+                _NEW_CASES.rows(
+                    {
+                        "account_id": account_id,
+                        "previous_id": previous.get(account_id),
+                        "category": seeds[account_id].category,
+                        "opened_at": seeds[account_id].received_at,
+                    }
+                    for account_id in missing
+                ),
+            ],
+        )
+        opened = {account_id: case_id for case_id, account_id in cursor.fetchall()}
+    reopened = [
+        account.pk
+        for account in accounts
+        if account.pk in opened and account.status != ChatAccount.Status.UNDER_REVIEW
+    ]
+    if reopened:
+        # A new case puts the account back under review, whatever its last case decided.
+        ChatAccount.objects.filter(pk__in=reopened).update(
+            status=ChatAccount.Status.UNDER_REVIEW, updated_at=now
+        )
+    for account_id, case_id in opened.items():
+        cases[account_id] = CaseRef(case_id, Case.Status.OPEN)
+    return cases, set(opened.values())
+
+
+_NEW_CASES = Recordset(
+    (
+        ("account_id", "bigint"),
+        ("previous_id", "bigint"),
+        ("category", "text"),
+        ("opened_at", "timestamptz"),
+    )
+)
+_CASES_INSERT = f"""
+INSERT INTO moderation_case
+    (account_id, previous_case_id, status, category, urgent, report_count, reporter_count,
+     source_kinds, priority, opened_at, last_report_at, version, updated_at)
+SELECT v.account_id, v.previous_id, 'open', v.category, false, 0, 0, '', 0,
+       v.opened_at, v.opened_at, 1, %s
+  FROM {_NEW_CASES.source}
+RETURNING id, account_id
+"""  # noqa: S608 - built from this module's constants only
+
+_CASE_TOTALS = """
+SELECT r.case_id,
+       count(*),
+       count(DISTINCT r.organisation_id) + count(*) FILTER (WHERE r.organisation_id IS NULL),
+       array_agg(DISTINCT r.source_kind),
+       array_agg(DISTINCT r.category),
+       bool_or(r.urgent),
+       max(r.received_at),
+       c.opened_at,
+       c.last_report_at
+  FROM reports_report r
+  JOIN moderation_case c ON c.id = r.case_id
+ WHERE r.case_id = ANY(%s)
+ GROUP BY r.case_id, c.opened_at, c.last_report_at
+"""
+
+_CASE_TOTALS_OUT = Recordset(
+    (
+        ("id", "bigint"),
+        ("reports", "int"),
+        ("reporters", "int"),
+        ("kinds", "text"),
+        ("category", "text"),
+        ("urgent", "bool"),
+        ("last_at", "timestamptz"),
+        ("priority", "float8"),
+    )
+)
+_CASES_UPDATE = f"""
+UPDATE moderation_case AS c
+   SET report_count = v.reports, reporter_count = v.reporters, source_kinds = v.kinds,
+       category = v.category, urgent = v.urgent, last_report_at = v.last_at,
+       priority = v.priority, updated_at = %s
+  FROM {_CASE_TOTALS_OUT.source}
+ WHERE c.id = v.id
+"""  # noqa: S608 - built from this module's constants only
+
+
+def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
+    """Recompute the counters, worst category, urgency and priority of the given cases from
+    their reports, in one query and one UPDATE. Every distinct organisation counts as one
+    reporter; every report from the public counts as a separate person."""
+    if not case_ids:
+        return
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_CASE_TOTALS, [list(case_ids)])
+        totals = cursor.fetchall()
+    rows = []
+    for case_id, reports, reporters, kinds, categories, urgent, last_at, opened_at, last in totals:
+        category = worst_category(categories)
+        # CSAM and terrorism are urgent by law (DESIGN.md "Deadlines"), whoever reported.
+        is_urgent = bool(urgent) or any(c in URGENT_CATEGORIES for c in categories)
+        priority, _parts = case_priority(
+            category=category,
+            source_kinds=set(kinds),
+            reporter_count=reporters,
+            urgent=is_urgent,
+            opened_at=opened_at,
+            now=now,
+        )
+        rows.append(
+            (
+                case_id,
+                reports,
+                reporters,
+                ",".join(sorted(kinds)),
+                category,
+                is_urgent,
+                max(last, last_at),
+                priority,
+            )
+        )
+    if rows:
+        names = _CASE_TOTALS_OUT.names
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CASES_UPDATE,
+                [now, _CASE_TOTALS_OUT.rows(dict(zip(names, row, strict=True)) for row in rows)],
+            )

@@ -1,0 +1,212 @@
+"""The case page and everything done on it: claim, heartbeat, decide, notes, supervision."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.categories import URGENT_CATEGORIES, Category, Urgency
+from config.http import client_ip, safe_next
+from config.roles import Role, role_required
+from moderation.access import READERS, REVIEWERS, can_review, can_supervise, may_decide
+from moderation.cases import selectors
+from moderation.cases.forms import DecisionForm, NoteForm, ReassignForm
+from moderation.cases.services import (
+    CaseActionError,
+    DecisionInput,
+    case_claim_next,
+    case_claim_open,
+    case_claim_reassign,
+    case_claim_release,
+    case_claim_renew,
+    case_decide,
+    case_note_add,
+    staff_preference_set,
+)
+from moderation.models import Case
+
+
+@require_GET
+@role_required(*READERS)
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    context = selectors.case_page(case_id=case_id, viewer=request.user)
+    if context is None:
+        raise Http404
+    case = context["case"]
+    held_by_me = case.status == Case.Status.IN_REVIEW and case.claimed_by_id == request.user.pk
+    supervising = can_supervise(request.user)
+    context.update(
+        category_choices=Category.choices,
+        urgency_choices=Urgency.choices,
+        suggested_urgency=Urgency.URGENT
+        if case.urgent or case.category in URGENT_CATEGORIES
+        else Urgency.NORMAL,
+        held_by_me=held_by_me,
+        held_by_other=case.status == Case.Status.IN_REVIEW and not held_by_me,
+        can_review=can_review(request.user),
+        can_supervise=supervising,
+        # Everyone who may not decide sees the page read-only.
+        can_decide=may_decide(request.user, case),
+    )
+    return render(request, "moderation/cases/case.html", context)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Take one particular open case (chosen in the queue) instead of the next one."""
+    try:
+        case_claim_open(
+            case_id=case_id,
+            moderator=request.user,
+            version=int(request.POST.get("version", "")),
+            ip_address=client_ip(request),
+        )
+    except ValueError:
+        messages.error(request, _("Bad form."))
+    except CaseActionError as error:
+        messages.error(request, str(error))
+    return redirect("moderation:case", case_id=case_id)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def heartbeat(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Renews the lease while the page is open; tells the page when the claim was lost."""
+    if case_claim_renew(case_id=case_id, moderator=request.user) is not None:
+        return HttpResponse(status=204)
+    return render(request, "moderation/cases/claim_lost.html", status=200)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("The decision form was incomplete: %(errors)s")
+            % {"errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())},
+        )
+        return redirect("moderation:case", case_id=case_id)
+    data = form.cleaned_data
+    try:
+        case_decide(
+            case_id=case_id,
+            version=data["version"],
+            user=request.user,
+            data=DecisionInput(
+                outcome=data["outcome"],
+                rationale=data["rationale"] or "",
+                category=data["category"] or "",
+                legal_basis_id=data["legal_basis"],
+                urgency=data["urgency"] or "normal",
+            ),
+            ip_address=client_ip(request),
+        )
+    except CaseActionError as error:
+        messages.error(request, str(error))
+        return redirect("moderation:case", case_id=case_id)
+    messages.success(request, _("Decision recorded on case #%(id)d.") % {"id": case_id})
+    # After deciding, straight on to the next case, already claimed.
+    following = case_claim_next(moderator=request.user, ip_address=client_ip(request))
+    if following is None:
+        messages.info(request, _("Nothing left to review: the queue is empty."))
+        return redirect("moderation:queue")
+    return redirect("moderation:case", case_id=following.pk)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A note cannot be empty."))
+    else:
+        try:
+            case_note_add(
+                case_id=case_id,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                ip_address=client_ip(request),
+            )
+        except CaseActionError as error:
+            messages.error(request, str(error))
+    return redirect("moderation:case", case_id=case_id)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def release(request: HttpRequest, case_id: int) -> HttpResponse:
+    try:
+        version = int(request.POST["version"]) if request.POST.get("version") else None
+        case_claim_release(
+            case_id=case_id,
+            supervisor=request.user,
+            version=version,
+            ip_address=client_ip(request),
+        )
+        messages.success(request, _("The claim was released; the case is back in the queue."))
+    except ValueError:
+        messages.error(request, _("Bad form."))
+    except CaseActionError as error:
+        messages.error(request, str(error))
+    return redirect("moderation:case", case_id=case_id)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def reassign(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = ReassignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Name the reviewer to hand the case to."))
+        return redirect("moderation:case", case_id=case_id)
+    to_user = (
+        get_user_model()
+        .objects.filter(username=form.cleaned_data["to_user"], is_active=True)
+        .first()
+    )
+    if to_user is None:
+        messages.error(request, _("There is no such user."))
+        return redirect("moderation:case", case_id=case_id)
+    try:
+        case_claim_reassign(
+            case_id=case_id,
+            supervisor=request.user,
+            to_user=to_user,
+            version=form.cleaned_data["version"],
+            ip_address=client_ip(request),
+        )
+        messages.success(request, _("Case handed to %(user)s.") % {"user": to_user.get_username()})
+    except CaseActionError as error:
+        messages.error(request, str(error))
+    return redirect("moderation:case", case_id=case_id)
+
+
+@require_POST
+@role_required(*READERS)
+def evidence_preference(request: HttpRequest) -> HttpResponse:
+    staff_preference_set(
+        user=request.user,
+        keep_evidence_blurred=request.POST.get("keep_evidence_blurred") == "on",
+        ip_address=client_ip(request),
+    )
+    messages.success(request, _("Your evidence setting was saved."))
+    return redirect(safe_next(request, request.POST.get("back"), default=reverse("home")))
+
+
+urlpatterns = [
+    path("cases/<int:case_id>/", case_detail, name="case"),
+    path("cases/<int:case_id>/claim/", case_claim, name="case_claim"),
+    path("cases/<int:case_id>/heartbeat/", heartbeat, name="case_heartbeat"),
+    path("cases/<int:case_id>/decide/", decide, name="case_decide"),
+    path("cases/<int:case_id>/notes/", add_note, name="case_note"),
+    path("cases/<int:case_id>/release/", release, name="case_release"),
+    path("cases/<int:case_id>/reassign/", reassign, name="case_reassign"),
+    path("preferences/evidence/", evidence_preference, name="evidence_preference"),
+]

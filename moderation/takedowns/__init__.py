@@ -1,0 +1,30 @@
+"""Takedowns: four-eyes approval, the outbox of takedown requests, their delivery to platform
+operators with retries and a sweeper, operators' callbacks, SLA tracking, and the platforms
+themselves (DESIGN.md "Takedown request to an operator", "Delivery guarantees").
+
+The public face, for other apps and areas: the one definition of operator compliance (the
+dashboard shows it too), and configuring a platform (the admin, the command, the demo data).
+Everything else stays inside the area.
+"""
+
+from moderation.takedowns.selectors import (
+    COMPLIANCE_COUNTS,
+    Compliance,
+    compliance_counts,
+    takedown_compliance,
+)
+from moderation.takedowns.services.platforms import (
+    SECRET_FIELDS,
+    platform_audit,
+    platform_configure,
+)
+
+__all__ = [
+    "COMPLIANCE_COUNTS",
+    "SECRET_FIELDS",
+    "Compliance",
+    "compliance_counts",
+    "platform_audit",
+    "platform_configure",
+    "takedown_compliance",
+]

@@ -1,0 +1,33 @@
+"""The operator's signed callback with the outcome of a takedown (DESIGN.md "Contracts").
+
+Not DRF: the signature covers the raw body, which must be read before any parsing, and the
+caller is authenticated by that signature alone (no session, so no CSRF token).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from config.http import client_ip
+from moderation.takedowns.services import takedown_callback
+
+MAX_BODY = 64 * 1024
+
+
+@csrf_exempt
+def operator_callback(request: HttpRequest, platform: str) -> JsonResponse:
+    if request.method != "POST":
+        response = JsonResponse({"error": "use POST"}, status=405)
+        response["Allow"] = "POST"
+        return response
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY:
+        return JsonResponse({"error": "body missing its length or too large"}, status=413)
+    result = takedown_callback(
+        platform_slug=platform,
+        headers=request.headers,
+        body=request.body,
+        ip_address=client_ip(request),
+    )
+    return JsonResponse(result.body, status=result.http_status)

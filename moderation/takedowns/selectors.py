@@ -1,0 +1,278 @@
+"""Reads for the approvals and takedown pages, and the one definition of operator compliance.
+Writes live in moderation.takedowns.services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import Case as Conditional
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.categories import URGENT_CATEGORIES, Urgency
+from accounts.models import Platform
+from moderation.keyset import cursor_decode, cursor_encode
+from moderation.models import Approval, Case, Decision, DeliveryAttempt, TakedownRequest
+from reports.models import INLINE_IMAGE_TYPES, Evidence, Report
+
+
+def proposals_awaiting(*, limit: int = 100) -> QuerySet[Decision]:
+    """Takedown proposals no supervisor has decided yet: urgent first, then the oldest."""
+
+    urgent = (
+        Q(urgency=Urgency.URGENT)
+        | Q(category__in=list(URGENT_CATEGORIES))
+        | Q(case__urgent=True)
+        | Q(case__category__in=list(URGENT_CATEGORIES))
+    )
+    images = Evidence.objects.filter(content_type__in=INLINE_IMAGE_TYPES).order_by("id")
+    return (
+        Decision.objects.filter(
+            outcome=Decision.Outcome.PROPOSE_TAKEDOWN, case__status=Case.Status.PROPOSED
+        )
+        .exclude(Exists(Approval.objects.filter(decision=OuterRef("pk"))))
+        .annotate(
+            is_urgent=Conditional(
+                When(urgent, then=Value(True)), default=Value(False), output_field=BooleanField()
+            ),
+        )
+        .select_related("case__account__platform", "moderator", "legal_basis")
+        .prefetch_related(
+            Prefetch(
+                "case__reports",
+                queryset=Report.objects.order_by("received_at").prefetch_related(
+                    Prefetch("evidence", queryset=images)
+                ),
+            )
+        )
+        .order_by("-is_urgent", "created_at", "id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class TakedownFilters:
+    platform: str = ""
+    status: str = ""
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class TakedownPage:
+    rows: list[TakedownRequest]
+    next_cursor: str | None
+
+
+def takedown_page(*, filters: TakedownFilters, cursor: str = "", limit: int = 50) -> TakedownPage:
+    """Newest first, by keyset (issued_at, id): no OFFSET, however long the list grows.
+    Raises BadCursor for a cursor this list did not write."""
+    now = timezone.now()
+    queryset = TakedownRequest.objects.select_related("platform", "account").annotate(
+        is_overdue=Conditional(
+            When(Q(deadline__lt=now, status__in=UNCONFIRMED), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+    if filters.platform:
+        queryset = queryset.filter(platform__slug=filters.platform)
+    if filters.status:
+        queryset = queryset.filter(status=filters.status)
+    if filters.overdue:
+        queryset = queryset.filter(deadline__lt=now, status__in=UNCONFIRMED)
+    if cursor:
+        issued, pk = cursor_decode(cursor, (datetime, UUID))
+        queryset = queryset.filter(Q(issued_at__lt=issued) | Q(issued_at=issued, id__lt=pk))
+    rows = list(queryset.order_by("-issued_at", "-id")[: limit + 1])
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = cursor_encode(last.issued_at, last.pk) if last is not None else None
+    return TakedownPage(rows=rows[:limit], next_cursor=next_cursor)
+
+
+# How each delivery outcome reads in the history (the delivery service writes the codes).
+OUTCOME_LABELS = {
+    "in_progress": gettext_lazy("in progress"),
+    "acknowledged": gettext_lazy("acknowledged"),
+    "duplicate": gettext_lazy("already received (409), acknowledged"),
+    "throttled": gettext_lazy("throttled (429)"),
+    "refused": gettext_lazy("refused"),
+    "server_error": gettext_lazy("operator error (5xx)"),
+    "timeout": gettext_lazy("timed out"),
+    "connection_error": gettext_lazy("connection failed"),
+    "lost": gettext_lazy("worker lost"),
+}
+
+
+def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
+    """One request with its delivery history; each attempt gets a readable outcome_label."""
+    request = (
+        TakedownRequest.objects.select_related(
+            "platform", "account", "case", "approval__supervisor", "approval__decision__moderator"
+        )
+        .prefetch_related(
+            Prefetch("deliveries", queryset=DeliveryAttempt.objects.order_by("number"))
+        )
+        .filter(pk=request_id)
+        .first()
+    )
+    if request is not None:
+        for attempt in request.deliveries.all():
+            attempt.outcome_label = OUTCOME_LABELS.get(attempt.outcome, attempt.outcome)
+    return request
+
+
+# --- Operator compliance -----------------------------------------------------------------
+# The one definition, used by the takedowns page and the supervisors' dashboard alike:
+# "taken down in time" is the share of the requests that can be judged — not cancelled, and
+# either past their deadline or resolved by the operator (taken down, refused, not found) —
+# that the operator confirmed taken down no later than the deadline. A request still inside
+# its deadline and unresolved is not judged yet: it counts for neither side. "Within 4 h" and
+# "within 24 h" are judged the same way, once 4 or 24 hours have passed since the request was
+# issued or it is resolved.
+
+UNCONFIRMED = TakedownRequest.UNCONFIRMED
+COMPLIANCE_COUNTS = (
+    "requests",
+    "taken_down",
+    "due",
+    "in_time",
+    "due_4h",
+    "within_4h",
+    "due_24h",
+    "within_24h",
+)
+
+
+def compliance_counts(*, now: datetime) -> dict[str, Count]:
+    """The aggregates of the definition above, as of `now`, for TakedownRequest rows."""
+    counted = ~Q(status=TakedownRequest.Status.CANCELLED)
+    resolved = Q(status__in=TakedownRequest.RESOLVED)
+    done = Q(status=TakedownRequest.Status.TAKEN_DOWN, resolved_at__isnull=False)
+    hours = {4: timedelta(hours=4), 24: timedelta(hours=24)}
+    return {
+        "requests": Count("pk", filter=counted),
+        "taken_down": Count("pk", filter=done),
+        "due": Count("pk", filter=counted & (Q(deadline__lt=now) | resolved)),
+        "in_time": Count("pk", filter=done & Q(resolved_at__lte=F("deadline"))),
+        **{
+            f"due_{h}h": Count("pk", filter=counted & (Q(issued_at__lte=now - span) | resolved))
+            for h, span in hours.items()
+        },
+        **{
+            f"within_{h}h": Count("pk", filter=done & Q(resolved_at__lte=F("issued_at") + span))
+            for h, span in hours.items()
+        },
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """One platform's compliance figures (see `compliance_counts`)."""
+
+    platform: Platform
+    requests: int = 0
+    taken_down: int = 0
+    due: int = 0
+    in_time: int = 0
+    due_4h: int = 0
+    within_4h: int = 0
+    due_24h: int = 0
+    within_24h: int = 0
+    acknowledged: int = 0
+    overdue: int = 0
+    median_seconds: float | None = None
+
+    @property
+    def slug(self) -> str:
+        return self.platform.slug
+
+    @property
+    def name(self) -> str:
+        return self.platform.name
+
+    @property
+    def share_in_time(self) -> float | None:
+        return _share(self.in_time, self.due)
+
+    @property
+    def share_4h(self) -> float | None:
+        return _share(self.within_4h, self.due_4h)
+
+    @property
+    def share_24h(self) -> float | None:
+        return _share(self.within_24h, self.due_24h)
+
+    @property
+    def median_label(self) -> str:
+        seconds = self.median_seconds
+        if seconds is None:
+            return "—"
+        if seconds < 120:
+            return _("%(n)d s") % {"n": round(seconds)}
+        if seconds < 7200:
+            return _("%(n)d min") % {"n": round(seconds / 60)}
+        return _("%(n).1f h") % {"n": seconds / 3600}
+
+
+class _Seconds(Func):
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+class _Median(Aggregate):
+    function = "percentile_cont"
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def takedown_compliance(*, now: datetime | None = None) -> list[Compliance]:
+    """Per platform, over every request ever issued: the compliance counts, how many the
+    operator acknowledged, how many are overdue now and the median time to takedown. One
+    grouped query; platforms without requests are listed with zeros."""
+    now = now or timezone.now()
+    done = Q(status=TakedownRequest.Status.TAKEN_DOWN, resolved_at__isnull=False)
+    rows = {
+        row["platform_id"]: row
+        for row in TakedownRequest.objects.order_by()
+        .values("platform_id")
+        .annotate(
+            **compliance_counts(now=now),
+            acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+            overdue=Count("pk", filter=Q(status__in=UNCONFIRMED, deadline__lt=now)),
+            median=_Median(_Seconds(F("resolved_at") - F("issued_at")), filter=done),
+        )
+    }
+    figures = []
+    for platform in Platform.objects.order_by("name"):
+        row = rows.get(platform.pk, {})
+        figures.append(
+            Compliance(
+                platform=platform,
+                **{name: row.get(name, 0) for name in COMPLIANCE_COUNTS},
+                acknowledged=row.get("acknowledged", 0),
+                overdue=row.get("overdue", 0),
+                median_seconds=float(row["median"]) if row.get("median") is not None else None,
+            )
+        )
+    return figures

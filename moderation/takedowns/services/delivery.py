@@ -1,0 +1,382 @@
+"""Delivery to the operator: a claim per attempt, the signed call, the answer recorded, and
+the sweeper that re-queues what was lost."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import redis
+import requests
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import signing
+from accounts.models import Platform
+from moderation.audit import Actor
+from moderation.models import (
+    DeliveryAttempt,
+    TakedownRequest,
+)
+from moderation.takedowns.services.common import (
+    DUE_TOLERANCE,
+    Status,
+    audit_batch,
+    audit_later,
+    enqueue_delivery,
+    logger,
+    request_ended,
+)
+
+# --- delivery ------------------------------------------------------------------------------
+
+_RATE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, free)
+local ttl = math.floor((slot + interval - now) / 1000) + 1000
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', ttl)
+return slot - now
+"""
+_redis_client: redis.Redis | None = None
+
+
+def _redis() -> redis.Redis:
+    global _redis_client
+    if _redis_client is None:
+        _redis_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
+    return _redis_client
+
+
+def platform_rate_wait(*, platform: Platform) -> float:
+    """Reserve the platform's next sending slot, shared by every worker through Redis, and
+    return how many seconds to wait for it. Redis unreachable: no wait (the operator's own
+    429 still protects it), logged."""
+    interval_us = int(1_000_000 / platform.rate_limit_per_second)
+    try:
+        wait_us = _redis().eval(_RATE_SCRIPT, 1, f"saring:rate:{platform.slug}", interval_us)
+    except redis.RedisError:
+        logger.warning("rate limiter unavailable for %s; sending unthrottled", platform.slug)
+        return 0.0
+    return max(0.0, int(wait_us) / 1_000_000)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def takedown_callback_url(platform: Platform) -> str:
+    return settings.SITE_URL + reverse("operator-callback", args=[platform.slug])
+
+
+def takedown_payload(request: TakedownRequest) -> dict:
+    """The body DESIGN.md "Takedown request to an operator" defines, field for field."""
+    account = request.account
+    return {
+        "request_id": str(request.pk),
+        "platform": request.platform.slug,
+        "account": {
+            "identifier": account.identifier,
+            "display_name": account.display_name,
+            "profile_url": account.profile_url,
+        },
+        "category": request.category,
+        "legal_basis": request.legal_basis,
+        "urgency": request.urgency,
+        "issued_at": _iso(request.issued_at),
+        "deadline": _iso(request.deadline),
+        "summary": request.summary,
+        "callback_url": takedown_callback_url(request.platform),
+    }
+
+
+def retry_delay(attempt: int) -> float:
+    """Exponential backoff with jitter: base * 2^(n-1), capped, then 50–100 % of that."""
+    base = settings.TAKEDOWN_BACKOFF_BASE_SECONDS
+    cap = min(settings.TAKEDOWN_BACKOFF_MAX_SECONDS, base * 2 ** max(0, attempt - 1))
+    return cap * (0.5 + random.random() / 2)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - timezone.now()).total_seconds())
+
+
+@dataclass(frozen=True)
+class _Answer:
+    outcome: str  # acknowledged | duplicate | throttled | refused | server_error | timeout | …
+    http_status: int | None
+    latency_ms: int
+    error: str = ""
+    reference: str = ""
+    retry_after: float | None = None
+
+
+def _call_operator(request: TakedownRequest) -> _Answer:
+    body = json.dumps(takedown_payload(request), separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": str(request.pk),
+        **signing.signed_headers(request.platform.signing_secret, body),
+    }
+    timeout = settings.OPERATOR_TIMEOUT_SECONDS
+    started = time.monotonic()
+    try:
+        response = _http_session().post(
+            request.platform.endpoint_url, data=body, headers=headers, timeout=(timeout, timeout)
+        )
+    except requests.Timeout as exc:
+        return _Answer("timeout", None, _ms(started), f"timeout after {timeout:g} s: {exc}")
+    except requests.RequestException as exc:
+        return _Answer("connection_error", None, _ms(started), f"{type(exc).__name__}: {exc}")
+    latency = _ms(started)
+    status = response.status_code
+    text = response.text[:1000]
+    if 200 <= status < 300 or status == 409:
+        try:
+            reference = str(response.json().get("reference") or "")[:200]
+        except (ValueError, AttributeError):
+            reference = ""
+        outcome = "duplicate" if status == 409 else "acknowledged"
+        return _Answer(outcome, status, latency, reference=reference)
+    if status == 429:
+        return _Answer(
+            "throttled",
+            status,
+            latency,
+            f"HTTP 429: {text}",
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
+    if 400 <= status < 500:
+        return _Answer("refused", status, latency, f"HTTP {status}: {text}")
+    return _Answer("server_error", status, latency, f"HTTP {status}: {text}")
+
+
+_local = threading.local()
+
+
+def _http_session() -> requests.Session:
+    """One keep-alive session per thread: no new TCP connection for every request."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _commit_without_waiting_for_disk() -> None:
+    """For delivery bookkeeping only: its transactions may commit without waiting for the
+    WAL flush. A crash can then forget the last few milliseconds of attempts, which costs a
+    repeat delivery under the same Idempotency-Key (answered 409), never a lost or doubled
+    takedown. It matters because the audit chain's lock is held until commit, so every
+    flush we wait for here is one that approvals and callbacks wait for too. Approvals,
+    callbacks and supervisors' actions keep full durability."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _claim(request_id: str, now: datetime) -> TakedownRequest | None:
+    """pending -> sent, if due, by one conditional update: the row count says who won."""
+    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + DUE_TOLERANCE)
+    won = (
+        TakedownRequest.objects.filter(due, pk=request_id, status=Status.PENDING)
+        .exclude(platform__active=False)
+        .update(status=Status.SENT, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+    if won != 1:
+        return None
+    return TakedownRequest.objects.select_related("platform", "account").get(pk=request_id)
+
+
+def takedown_deliver(*, request_id: str) -> str:
+    """Deliver one request to its operator, if it is pending and due; return what happened.
+
+    Safe to call any number of times, from any number of workers: only the caller whose
+    conditional update moved the row to `sent` calls the operator."""
+    try:
+        uuid.UUID(str(request_id))
+    except ValueError:
+        return "unknown"
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        _commit_without_waiting_for_disk()
+        request = _claim(str(request_id), now)
+        if request is None:
+            return "skipped"
+        # The attempt row records the send; the audit event comes with its outcome (or with
+        # the sweeper's reclaim, if the worker never reports back).
+        attempt = DeliveryAttempt.objects.create(
+            request=request, number=request.attempts, started_at=now, outcome="in_progress"
+        )
+    wait = platform_rate_wait(platform=request.platform)
+    if wait:
+        time.sleep(wait)
+    answer = _call_operator(request)
+    return _record_answer(request=request, attempt=attempt, answer=answer)
+
+
+def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer: _Answer) -> str:
+    now = timezone.now()
+    number = attempt.number
+    retry_in: float | None = None
+    with transaction.atomic(), audit_batch():
+        _commit_without_waiting_for_disk()
+        attempt.http_status = answer.http_status
+        attempt.latency_ms = answer.latency_ms
+        attempt.outcome = answer.outcome
+        attempt.error = answer.error
+        changes: dict = {"updated_at": now}
+        action = ""
+        if answer.outcome in ("acknowledged", "duplicate"):
+            changes |= {
+                "status": Status.ACKNOWLEDGED,
+                "acknowledged_at": now,
+                "operator_reference": answer.reference,
+                "last_error": "",
+                "next_attempt_at": None,
+            }
+            action = "takedown.acknowledged"
+        elif answer.outcome == "refused":
+            changes |= {
+                "status": Status.REFUSED,
+                "resolved_at": now,
+                "last_error": answer.error,
+                "next_attempt_at": None,
+            }
+            action = "takedown.refused"
+        elif number % settings.TAKEDOWN_MAX_ATTEMPTS == 0:
+            changes |= {
+                "status": Status.FAILED,
+                "last_error": answer.error,
+                "next_attempt_at": None,
+            }
+            action = "takedown.failed"
+        else:
+            retry_in = (
+                answer.retry_after
+                if answer.outcome == "throttled" and answer.retry_after is not None
+                else retry_delay(number)
+            )
+            changes |= {
+                "status": Status.PENDING,
+                "last_error": answer.error,
+                "next_attempt_at": now + timedelta(seconds=retry_in),
+            }
+            action = "takedown.retry_scheduled"
+        # Only if nobody moved the row on meanwhile (a sweeper reclaim, a callback, a cancel).
+        moved = TakedownRequest.objects.filter(
+            pk=request.pk, status=Status.SENT, attempts=number
+        ).update(**changes)
+        if not moved:
+            attempt.error = (attempt.error + " " if attempt.error else "") + (
+                "(the request had moved on meanwhile; this answer changed nothing)"
+            )
+            attempt.save(update_fields=["http_status", "latency_ms", "outcome", "error"])
+            return answer.outcome + ":stale"
+        attempt.save(update_fields=["http_status", "latency_ms", "outcome", "error"])
+        audit_later(
+            actor=Actor.system("delivery"),
+            action=action,
+            subject=request,
+            data={
+                "attempt": number,
+                "sent_at": attempt.started_at,
+                "http_status": answer.http_status,
+                "outcome": answer.outcome,
+                "error": answer.error[:500],
+                "reference": answer.reference,
+                "retry_in_s": retry_in,
+                "before": {"status": Status.SENT},
+                "after": {"status": changes["status"]},
+            },
+        )
+        if changes["status"] == Status.REFUSED:
+            request_ended(request=request, outcome=Status.REFUSED, actor=Actor.system("delivery"))
+        if retry_in is not None:
+            transaction.on_commit(lambda: enqueue_delivery(str(request.pk), countdown=retry_in))
+    return answer.outcome
+
+
+# --- the sweeper -----------------------------------------------------------------------------
+
+
+def takedown_sweep(*, limit: int = 500) -> list[str]:
+    """Re-queue what a lost message or a lost worker left behind (Celery beat runs it).
+
+    - `sent` for longer than TAKEDOWN_STUCK_AFTER_SECONDS: the worker died mid-call. The row
+      goes back to pending; its unfinished attempt is marked lost.
+    - `pending` and due for longer than TAKEDOWN_SWEEP_GRACE_SECONDS: its message was lost
+      (e.g. Redis was down at approval). Its next_attempt_at is moved to now, so the next
+      sweep leaves it alone while the queued message waits for a worker.
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so concurrent sweepers split the work."""
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.TAKEDOWN_STUCK_AFTER_SECONDS)
+    due_before = now - timedelta(seconds=settings.TAKEDOWN_SWEEP_GRACE_SECONDS)
+    queued: list[str] = []
+    with transaction.atomic(), audit_batch():
+        stuck = list(
+            TakedownRequest.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.SENT, sent_at__lt=stuck_before)
+            .order_by("sent_at")[:limit]
+        )
+        for request in stuck:
+            error = _("worker lost during attempt %(n)s; no answer was recorded") % {
+                "n": request.attempts
+            }
+            DeliveryAttempt.objects.filter(
+                request=request, number=request.attempts, outcome="in_progress"
+            ).update(outcome="lost", error=error)
+            TakedownRequest.objects.filter(pk=request.pk).update(
+                status=Status.PENDING, next_attempt_at=now, last_error=error, updated_at=now
+            )
+            audit_later(
+                actor=Actor.system("sweeper"),
+                action="takedown.reclaimed",
+                subject=request,
+                data={
+                    "attempt": request.attempts,
+                    "before": {"status": Status.SENT},
+                    "after": {"status": Status.PENDING},
+                },
+            )
+            queued.append(str(request.pk))
+        due = list(
+            TakedownRequest.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, platform__active=True)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_before))
+            .exclude(pk__in=queued)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if due:
+            TakedownRequest.objects.filter(pk__in=due).update(next_attempt_at=now)
+        queued += [str(pk) for pk in due]
+        transaction.on_commit(lambda: [enqueue_delivery(pk) for pk in queued])
+    return queued

@@ -1,0 +1,149 @@
+"""Supervisors' retry and cancel, and the SLA check (overdue and the warning ladder)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from config.roles import Role, has_role
+from moderation.audit import Actor
+from moderation.models import (
+    TakedownRequest,
+)
+from moderation.takedowns.services.common import (
+    CANCELLABLE,
+    UNCONFIRMED,
+    Status,
+    TakedownActionRefused,
+    audit_batch,
+    audit_later,
+    enqueue_delivery,
+    request_ended,
+)
+
+# --- supervisors' retry and cancel --------------------------------------------------------
+
+
+def takedown_retry(*, request_id, supervisor, ip_address: str | None = None) -> TakedownRequest:
+    """A dead letter gets a fresh round of attempts, starting now."""
+    if not has_role(supervisor, Role.SUPERVISOR):
+        raise TakedownActionRefused(_("Only supervisors may retry a takedown request."))
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        moved = TakedownRequest.objects.filter(pk=request_id, status=Status.FAILED).update(
+            status=Status.PENDING, next_attempt_at=now, updated_at=now
+        )
+        if not moved:
+            raise TakedownActionRefused(_("Only a failed request can be retried."))
+        request = TakedownRequest.objects.get(pk=request_id)
+        audit_later(
+            actor=Actor.staff(supervisor),
+            action="takedown.retried",
+            subject=request,
+            data={"before": {"status": Status.FAILED}, "after": {"status": Status.PENDING}},
+            ip_address=ip_address,
+        )
+        transaction.on_commit(lambda: enqueue_delivery(str(request.pk)))
+    return request
+
+
+def takedown_cancel(
+    *, request_id, supervisor, reason: str = "", ip_address: str | None = None
+) -> TakedownRequest:
+    """Withdraw a request the operator has not acknowledged. One being sent right now cannot
+    be withdrawn (the operator may be acting on it): try again when the attempt ends."""
+    if not has_role(supervisor, Role.SUPERVISOR):
+        raise TakedownActionRefused(_("Only supervisors may cancel a takedown request."))
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        request = TakedownRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            raise TakedownActionRefused(_("There is no such takedown request."))
+        if request.status == Status.SENT:
+            raise TakedownActionRefused(
+                _("The request is being delivered right now; try again in a moment.")
+            )
+        if request.status not in CANCELLABLE:
+            raise TakedownActionRefused(
+                _("Only a request the operator has not acknowledged can be cancelled.")
+            )
+        before = request.status
+        request.status = Status.CANCELLED
+        request.resolved_at = now
+        request.next_attempt_at = None
+        request.save(update_fields=["status", "resolved_at", "next_attempt_at", "updated_at"])
+        actor = Actor.staff(supervisor)
+        audit_later(
+            actor=actor,
+            action="takedown.cancelled",
+            subject=request,
+            data={
+                "reason": reason.strip()[:2000],
+                "before": {"status": before},
+                "after": {"status": Status.CANCELLED},
+            },
+            ip_address=ip_address,
+        )
+        request_ended(request=request, outcome=Status.CANCELLED, actor=actor, ip=ip_address)
+    return request
+
+
+# --- SLA: overdue and the warning ladder ------------------------------------------------------
+
+
+def warning_thresholds() -> list[tuple[int, timedelta]]:
+    """(level, time past the deadline) for each step of the ladder, from settings."""
+    hours = settings.TAKEDOWN_WARNING_AFTER_HOURS
+    return [(level, timedelta(hours=h)) for level, h in zip((1, 2, 3), hours, strict=True)]
+
+
+def takedown_sla_check(*, limit: int = 1000) -> dict[str, int]:
+    """Mark requests overdue and climb the warning ladder; one audit event per step."""
+    now = timezone.now()
+    marked = warned = 0
+    with transaction.atomic(), audit_batch():
+        rows = list(
+            TakedownRequest.objects.select_for_update(skip_locked=True)
+            .select_related("platform")
+            .filter(status__in=UNCONFIRMED, deadline__lt=now)
+            .filter(Q(overdue_at__isnull=True) | Q(warning_level__lt=3))
+            .order_by("deadline")[:limit]
+        )
+        for request in rows:
+            actor = Actor.system("sla")
+            if request.overdue_at is None:
+                request.overdue_at = now
+                request.save(update_fields=["overdue_at", "updated_at"])
+                audit_later(
+                    actor=actor,
+                    action="takedown.overdue",
+                    subject=request,
+                    data={"deadline": request.deadline, "platform": request.platform.slug},
+                )
+                marked += 1
+            late = now - request.deadline
+            for level, after in warning_thresholds():
+                if request.warning_level < level and late >= after:
+                    before = request.warning_level
+                    request.warning_level = level
+                    request.save(update_fields=["warning_level", "updated_at"])
+                    audit_later(
+                        actor=actor,
+                        action="takedown.warning",
+                        subject=request,
+                        data={
+                            "level": level,
+                            "label": str(TakedownRequest.Warning(level).label),
+                            "platform": request.platform.slug,
+                            "hours_late": round(late.total_seconds() / 3600, 2),
+                            "before": {"warning_level": before},
+                            "after": {"warning_level": level},
+                        },
+                    )
+                    warned += 1
+    return {"overdue": marked, "warnings": warned}

@@ -1,1 +1,0 @@
-"""Moderation's pages, one module per area; each module lists its own urlpatterns."""
