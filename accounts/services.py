@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
@@ -47,7 +48,7 @@ def chat_accounts_resolve(
     for sighting in sightings:
         by_key.setdefault(sighting.key, []).append(sighting)
     now = timezone.now()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "platform_id": platform_id,
             "identifier": identifier,

@@ -73,7 +73,7 @@ def run() -> int:
     from config.roles import Role
     from moderation.cases.selectors import PAGE_SIZE, QueueFilters, case_queue
     from moderation.models import Case
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     call_command("migrate", verbosity=0)

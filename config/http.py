@@ -50,7 +50,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def wants_partial(request: HttpRequest) -> bool:
     """An htmx request that swaps part of the page (a boosted link wants the whole page)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return htmx is not None and bool(htmx) and not htmx.boosted
 
 
 def safe_next(request: HttpRequest, value: str | None, *, default: str) -> str:

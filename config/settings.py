@@ -176,6 +176,12 @@ if env_bool("SARING_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For
+# (each proxy appends the address it saw; anything further left is the client's to forge).
+# config.http.client_ip reads it for audit events, rate limits and sign-in lockouts alike.
+SARING_PROXY_HOPS = env_int(
+    "SARING_PROXY_HOPS", 1 if env_bool("SARING_BEHIND_PROXY", False) else 0, minimum=0
+)
 
 # --- Uploads ------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024)
@@ -265,13 +271,8 @@ AXES_LOCKOUT_PARAMETERS = [
     for item in env_list("SIGNIN_LOCKOUT_BY", ["username", "ip_address"])
 ]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The one client address (config/http.py), also for lockouts.
 AXES_CLIENT_IP_CALLABLE = "config.http.client_ip"
-# Behind N reverse proxies the client is the N-th address from the right of X-Forwarded-For
-# (each proxy appends the address it saw; anything further left is the client's to forge).
-# Without it every failure would count against the proxy's own address.
-SARING_PROXY_HOPS = env_int(
-    "SARING_PROXY_HOPS", 1 if env_bool("SARING_BEHIND_PROXY", False) else 0, minimum=0
-)
 AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
 AXES_VERBOSE = False
 
@@ -322,11 +323,11 @@ SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1
 # A case waiting longer than this for a decision is past its review target (queue SLA).
 SARING_REVIEW_TARGET_HOURS = env_int("SARING_REVIEW_TARGET_HOURS", 24, minimum=1)
 CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
-    "task": "moderation.cases.tasks.claims_expire",
+    "task": "moderation.claims_expire",
     "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
-    "task": "moderation.cases.tasks.priorities_refresh",
+    "task": "moderation.priorities_refresh",
     "schedule": 900.0,
 }
 

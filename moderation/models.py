@@ -251,6 +251,19 @@ class TakedownRequest(models.Model):
 class DeliveryAttempt(models.Model):
     """One HTTP call to an operator: the delivery history of a request."""
 
+    # How each outcome (written by the delivery service) reads in the history.
+    OUTCOME_LABELS = {
+        "in_progress": _("in progress"),
+        "acknowledged": _("acknowledged"),
+        "duplicate": _("already received (409), acknowledged"),
+        "throttled": _("throttled (429)"),
+        "refused": _("refused"),
+        "server_error": _("operator error (5xx)"),
+        "timeout": _("timed out"),
+        "connection_error": _("connection failed"),
+        "lost": _("worker lost"),
+    }
+
     request = models.ForeignKey(
         TakedownRequest, on_delete=models.PROTECT, related_name="deliveries"
     )
@@ -269,6 +282,10 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of {self.request_id}"
+
+    @property
+    def outcome_label(self) -> str:
+        return str(self.OUTCOME_LABELS.get(self.outcome, self.outcome))
 
 
 class AuditEvent(models.Model):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from moderation.models import Case
-from reports.models import Report
+from reports.models import Report, SourceOrganisation
 
 # What a reporter may learn: nothing of the moderation's inner steps (DESIGN.md "People").
-PUBLIC_STATUS = {
+PUBLIC_STATUS: dict[str, str] = {
     Case.Status.OPEN: "received",
     Case.Status.IN_REVIEW: "in_review",
     Case.Status.ESCALATED: "in_review",
@@ -32,7 +32,7 @@ def report_status(report: Report) -> str:
     return report_public_status(case_status=case.status, takedown_approved=approved)
 
 
-def report_for_organisation(*, organisation, pk: int) -> Report | None:
+def report_for_organisation(*, organisation: SourceOrganisation, pk: int) -> Report | None:
     return Report.objects.select_related("case").filter(organisation=organisation, pk=pk).first()
 
 

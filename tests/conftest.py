@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 
 from config.roles import Role
-from tests.factories import UserFactory
+from tests.support.browser import ARTIFACTS
+from tests.support.factories import UserFactory
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def client_for():
     than through `force_login`, so no sign-in audit event is added to what a test counts."""
 
     def make(user) -> Client:
-        from tests.signin_support import signed_in_client
+        from tests.support.signin import signed_in_client
 
         return signed_in_client(user)
 
@@ -59,7 +60,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = __import__("pathlib").Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +149,7 @@ def _audit_trail_flushable(request):
 def ministry_token(db):
     """(organisation, token in clear) of the ministry, with the MiChat platform present."""
     from reports.services.tokens import api_token_issue
-    from tests.intake_helpers import michat, organisation
+    from tests.support.intake import michat, organisation
 
     michat()
     org = organisation("kominfo", "ministry")
@@ -160,7 +160,7 @@ def ministry_token(db):
 @pytest.fixture
 def police_token(db):
     from reports.services.tokens import api_token_issue
-    from tests.intake_helpers import michat, organisation
+    from tests.support.intake import michat, organisation
 
     michat()
     org = organisation("polri", "police")

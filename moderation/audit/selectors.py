@@ -9,6 +9,7 @@ the page showed. Filters are plain strings (as stored on an Export); dates are W
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -279,7 +280,7 @@ def recent_exports(*, limit: int = 10) -> list[Export]:
     return list(Export.objects.select_related("requested_by").order_by("-created_at")[:limit])
 
 
-def audit_chain_head() -> dict[str, Any] | None:
+def audit_chain_head() -> Mapping[str, Any] | None:
     return AuditEvent.objects.order_by("-sequence").values("sequence", "hash", "created_at").first()
 
 
@@ -323,7 +324,7 @@ def case_history(*, case_id: int) -> CaseHistory:
     subjects |= Q(subject_type="reports.report", subject_id__in=[str(r.pk) for r in reports])
     events = list(AuditEvent.objects.filter(subjects).order_by("sequence"))
     for request in requests:
-        request.attempt_list = attempts.get(request.pk, [])
+        request.attempt_list = attempts.get(request.pk, [])  # type: ignore[attr-defined]
     return CaseHistory(case, reports, decisions, requests, attempts, events)
 
 

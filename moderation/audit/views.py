@@ -77,7 +77,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = case_history(case_id=pk)
     for report in history.reports:  # masked unless the viewer may see them
-        report.contact = reporter_contact_for(request.user, report)
+        report.contact = reporter_contact_for(request.user, report)  # type: ignore[attr-defined]
     return render(request, TEMPLATES + "case.html", {"history": history})
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from accounts.categories import Category
 
 # Points for the worst category reported on the case.
-CATEGORY_SEVERITY = {
+CATEGORY_SEVERITY: dict[str, int] = {
     Category.CHILD_SEXUAL_ABUSE: 60,
     Category.TERRORISM: 55,
     Category.PROSTITUTION: 35,
@@ -25,7 +25,7 @@ CATEGORY_SEVERITY = {
     Category.OTHER: 10,
 }
 # Points for the weightiest kind of source among the reports.
-SOURCE_WEIGHT = {"police": 20, "ministry": 18, "agency": 12, "public": 5}
+SOURCE_WEIGHT: dict[str, int] = {"police": 20, "ministry": 18, "agency": 12, "public": 5}
 REPORTER_POINTS = 8.0  # per doubling of distinct reporters
 URGENT_POINTS = 25.0
 AGE_POINTS_PER_DAY = 4.0

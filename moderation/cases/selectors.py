@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
@@ -104,7 +106,7 @@ def review_target() -> timedelta:
     return timedelta(hours=getattr(settings, "SARING_REVIEW_TARGET_HOURS", 24))
 
 
-def sla_status(opened_at: datetime, now: datetime) -> str:
+def sla_status(opened_at: datetime, *, now: datetime) -> str:
     waited, target = now - opened_at, review_target()
     if waited >= target:
         return "breached"
@@ -217,8 +219,6 @@ def case_queue(*, filters: QueueFilters, cursor: str = "", limit: int = PAGE_SIZ
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    for case in rows:
-        case.sla = sla_status(case.opened_at, now)
     return QueuePage(rows, _next_cursor(rows, more), filters, now)
 
 
@@ -288,9 +288,6 @@ def escalated_cases(*, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
     rows = list(cases.select_related("account__platform").order_by("-priority", "id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    now = timezone.now()
-    for case in rows:
-        case.sla = sla_status(case.opened_at, now)
     # The escalation comment is what a supervisor reads first.
     last = {
         d.case_id: d
@@ -301,7 +298,7 @@ def escalated_cases(*, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
         .order_by("case_id", "created_at")
     }
     for case in rows:
-        case.escalation = last.get(case.pk)
+        case.escalation = last.get(case.pk)  # type: ignore[attr-defined]
     return QueuePage(rows, _next_cursor(rows, more), QueueFilters())
 
 
@@ -310,7 +307,7 @@ def escalated_cases(*, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
 REPORTS_SHOWN = 200
 
 
-def case_page(*, case_id: int, viewer) -> dict | None:
+def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
     """Everything the case page shows, in a fixed number of queries."""
     case = (
         Case.objects.select_related("account__platform", "claimed_by", "previous_case")
@@ -331,7 +328,7 @@ def case_page(*, case_id: int, viewer) -> dict | None:
     labels = dict(SourceKind.choices)
     for report in reports:
         if report.source_kind == SourceKind.PUBLIC:
-            report.contact = reporter_contact_for(viewer, report)
+            report.contact = reporter_contact_for(viewer, report)  # type: ignore[attr-defined]
         by_source.setdefault(report.source_kind, []).append(report)
     groups = [
         {"kind": kind, "label": labels.get(kind, kind), "reports": items}
@@ -381,7 +378,7 @@ def case_page(*, case_id: int, viewer) -> dict | None:
         "history": history,
         "priority_score": score,
         "priority_parts": parts,
-        "sla": sla_status(case.opened_at, now),
+        "sla": sla_status(case.opened_at, now=now),
         "keep_blurred": bool(preference and preference.keep_evidence_blurred),
         "legal_bases": list(LegalBasis.objects.filter(active=True).order_by("title")),
         "claim_live": case.status == Case.Status.IN_REVIEW

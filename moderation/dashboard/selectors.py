@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
@@ -227,7 +229,7 @@ def dashboard_figures(
         if day is not None and not start <= day <= today:
             continue
         index = (day - start).days if day is not None else None
-        if metric == Metric.REPORTS and key in reports:
+        if metric == Metric.REPORTS and key in reports and index is not None:
             reports[key][index] += value
         elif metric == Metric.DECISIONS:
             decisions_by_user[int(key)] += value
@@ -237,11 +239,11 @@ def dashboard_figures(
             takedowns[int(key)][TAKEDOWN_METRICS[metric]] += value
 
     snapshot = refresh.snapshot if refresh is not None else {}
-    if snapshot.get("medians", {}).get(str(days)) is not None:
+    if refresh is not None and snapshot.get("medians", {}).get(str(days)) is not None:
         medians, medians_as_of = snapshot["medians"][str(days)], refresh.refreshed_at
     else:
         medians, medians_as_of = medians_compute(since=wib_day_start(start)), now
-    if "open_cases" in snapshot:
+    if refresh is not None and "open_cases" in snapshot:
         open_cases, open_cases_as_of = snapshot["open_cases"], refresh.refreshed_at
     else:
         open_cases, open_cases_as_of = open_cases_compute(now=now), now
@@ -274,7 +276,7 @@ def dashboard_figures(
         ),
         key=lambda row: row.name,
     )
-    overdue_by_platform = sorted(
+    overdue_by_platform: list[dict[str, Any]] = sorted(
         ({"platform": platforms[pid], "overdue": n} for pid, n in overdue_rows),
         key=lambda row: (-row["overdue"], row["platform"].name),
     )
@@ -285,7 +287,7 @@ def dashboard_figures(
     )
 
     users = get_user_model().objects.in_bulk(list(decisions_by_user))
-    throughput = sorted(
+    throughput: list[dict[str, Any]] = sorted(
         (
             {
                 "moderator": users[uid],
@@ -348,7 +350,9 @@ def open_cases_compute(*, now: datetime) -> list[dict]:
     return rows
 
 
-def decision_count(*, since: datetime, until: datetime | None = None, moderator=None) -> int:
+def decision_count(
+    *, since: datetime, until: datetime | None = None, moderator: User | None = None
+) -> int:
     """What the decision-log export counts for the same filters: Decisions made in
     [since, until), optionally by one moderator. The dashboard's throughput must agree."""
     qs = Decision.objects.filter(_between("created_at", since, until))

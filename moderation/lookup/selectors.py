@@ -7,12 +7,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Case as When_
 from django.db.models import IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from accounts.identifiers import normalise_handle, normalise_phone
 from accounts.models import ChatAccount
@@ -63,7 +64,7 @@ def account_timeline(*, account: ChatAccount) -> tuple[list[TimelineEntry], bool
     entries: list[TimelineEntry] = []
     truncated = False
 
-    def newest(qs, order):
+    def newest(qs: QuerySet[Any], order: str) -> list[Any]:
         nonlocal truncated
         rows = list(qs.order_by(f"-{order}")[: n + 1])
         truncated |= len(rows) > n

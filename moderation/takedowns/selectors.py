@@ -3,6 +3,7 @@ Writes live in moderation.takedowns.services."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -25,7 +26,6 @@ from django.db.models import (
 from django.db.models.expressions import Case as Conditional
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.categories import URGENT_CATEGORIES, Urgency
 from accounts.models import Platform
@@ -76,7 +76,7 @@ class TakedownFilters:
 
 @dataclass(frozen=True)
 class TakedownPage:
-    rows: list[TakedownRequest]
+    rows: Sequence[TakedownRequest]
     next_cursor: str | None
 
 
@@ -106,22 +106,8 @@ def takedown_page(*, filters: TakedownFilters, cursor: str = "", limit: int = 50
     return TakedownPage(rows=rows[:limit], next_cursor=next_cursor)
 
 
-# How each delivery outcome reads in the history (the delivery service writes the codes).
-OUTCOME_LABELS = {
-    "in_progress": gettext_lazy("in progress"),
-    "acknowledged": gettext_lazy("acknowledged"),
-    "duplicate": gettext_lazy("already received (409), acknowledged"),
-    "throttled": gettext_lazy("throttled (429)"),
-    "refused": gettext_lazy("refused"),
-    "server_error": gettext_lazy("operator error (5xx)"),
-    "timeout": gettext_lazy("timed out"),
-    "connection_error": gettext_lazy("connection failed"),
-    "lost": gettext_lazy("worker lost"),
-}
-
-
 def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
-    """One request with its delivery history; each attempt gets a readable outcome_label."""
+    """One request with its delivery history (each attempt has a readable outcome_label)."""
     request = (
         TakedownRequest.objects.select_related(
             "platform", "account", "case", "approval__supervisor", "approval__decision__moderator"
@@ -132,9 +118,6 @@ def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
         .filter(pk=request_id)
         .first()
     )
-    if request is not None:
-        for attempt in request.deliveries.all():
-            attempt.outcome_label = OUTCOME_LABELS.get(attempt.outcome, attempt.outcome)
     return request
 
 

@@ -8,13 +8,15 @@ import io
 import warnings
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from moderation.audit import Actor, audit_record
-from reports.models import IMAGE_FORMATS, Evidence, Report
+from reports.models import IMAGE_FORMATS, Evidence, Report, SourceOrganisation
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 # About 40 megapixels: larger than any phone screenshot, far smaller than a decompression
@@ -38,7 +40,7 @@ class CheckedImage:
     original_sha256: str
 
 
-def evidence_check(upload) -> CheckedImage:
+def evidence_check(upload: UploadedFile) -> CheckedImage:
     """Read an upload (a Django UploadedFile) and return it re-encoded, or raise
     EvidenceInvalid with a message for the person who sent it."""
     if upload.size is not None and upload.size > MAX_EVIDENCE_BYTES:
@@ -56,7 +58,7 @@ def evidence_check(upload) -> CheckedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             fmt = image.format
             if fmt not in FORMATS:
                 raise EvidenceInvalid(
@@ -111,8 +113,8 @@ def evidence_store(
     report: Report,
     image: CheckedImage,
     actor: Actor,
-    uploaded_by_user=None,
-    uploaded_by_organisation=None,
+    uploaded_by_user: User | None = None,
+    uploaded_by_organisation: SourceOrganisation | None = None,
     ip_address: str | None = None,
 ) -> Evidence:
     """Keep a checked image as evidence of the report, with its audit event."""

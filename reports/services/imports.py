@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
+from django.contrib.auth.models import User
 from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F
@@ -20,6 +22,7 @@ from moderation.audit import Actor, audit_record
 from reports.models import ImportJob, SourceOrganisation
 from reports.services.intake import (
     MAX_BATCH,
+    ReportInput,
     ReportInvalid,
     clean_text,
     platforms_by_slug,
@@ -45,7 +48,7 @@ def import_job_create(
     *,
     organisation: SourceOrganisation,
     file: File,
-    requested_by=None,
+    requested_by: User | None = None,
     ip_address: str | None = None,
     enqueue: bool = True,
 ) -> ImportJob:
@@ -152,7 +155,9 @@ def _run(job: ImportJob) -> None:
     )
     for start in range(0, len(rows), MAX_BATCH):
         chunk = rows[start : start + MAX_BATCH]
-        inputs, numbers, errors = [], [], []
+        inputs: list[ReportInput] = []
+        numbers: list[int] = []
+        errors: list[dict[str, Any]] = []
         for number, row in chunk:
             try:
                 inputs.append(

@@ -284,7 +284,7 @@ def _receive(
     source_kind: str,
 ) -> list[Outcome]:
     now = timezone.now()
-    existing: dict[str, Report] = {}
+    existing: dict[str | None, Report] = {}
     if organisation is not None:
         references = [i.external_reference for i in inputs if i.external_reference]
         if references:
@@ -358,10 +358,11 @@ def _receive(
         ]
         _reports_insert(reports)
         cases_refresh(case_ids=[ref.id for ref in cases.values()], now=now)
-        entries = []
-        opened_flags = set()
+        entries: list[AuditEntry] = []
+        case_opened: list[bool] = []  # per report: the first report of a case opened now
+        opened_flags: set[int] = set()
         for (_, item), report in zip(fresh, reports, strict=True):
-            case_opened = report.case_id in opened and report.case_id not in opened_flags
+            case_opened.append(report.case_id in opened and report.case_id not in opened_flags)
             opened_flags.add(report.case_id)
             entries.append(
                 AuditEntry(
@@ -379,7 +380,7 @@ def _receive(
                             "category": report.category,
                             "account": report.account_id,
                             "case": report.case_id,
-                            "case_opened": case_opened,
+                            "case_opened": case_opened[-1],
                         }
                     },
                     ip_address=ip_address,
@@ -387,20 +388,15 @@ def _receive(
             )
         audit_record_many(entries=entries)
         status_of_case = {ref.id: ref.status for ref in cases.values()}
-        for (index, _), report, entry in zip(fresh, reports, entries, strict=True):
-            outcomes[index] = Outcome(
-                "created",
-                report,
-                entry.data["after"]["case_opened"],
-                status_of_case[report.case_id],
-            )
+        for (index, _), report, opened_now in zip(fresh, reports, case_opened, strict=True):
+            outcomes[index] = Outcome("created", report, opened_now, status_of_case[report.case_id])
 
     for index, item, first_index in repeats:
-        original = outcomes[first_index]
-        assert original is not None
-        same = original.report.payload_hash == item.payload_hash
+        first = outcomes[first_index]
+        assert first is not None
+        same = first.report.payload_hash == item.payload_hash
         outcomes[index] = Outcome(
-            "duplicate" if same else "conflict", original.report, case_status=original.case_status
+            "duplicate" if same else "conflict", first.report, case_status=first.case_status
         )
     return [outcome for outcome in outcomes if outcome is not None]
 

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +25,7 @@ def api_token_issue(
     *,
     organisation: SourceOrganisation,
     label: str = "",
-    issued_by=None,
+    issued_by: User | None = None,
     ip_address: str | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token; returns (row, the token in clear). Only its SHA-256 is stored, so the
@@ -56,7 +57,9 @@ def api_token_issue(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, revoked_by=None, ip_address: str | None = None) -> bool:
+def api_token_revoke(
+    *, token: ApiToken, revoked_by: User | None = None, ip_address: str | None = None
+) -> bool:
     """Revoke a token; False if it was already revoked (nothing changes then)."""
     now = timezone.now()
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(

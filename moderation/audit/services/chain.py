@@ -36,15 +36,15 @@ class Actor:
     user: Any = None
 
     @classmethod
-    def staff(cls, user) -> Actor:
+    def staff(cls, user: Any) -> Actor:
         return cls(AuditEvent.ActorKind.USER, user.get_username(), user)
 
     @classmethod
-    def organisation(cls, organisation) -> Actor:
+    def organisation(cls, organisation: Any) -> Actor:
         return cls(AuditEvent.ActorKind.ORGANISATION, f"organisation:{organisation.slug}")
 
     @classmethod
-    def operator(cls, platform) -> Actor:
+    def operator(cls, platform: Any) -> Actor:
         return cls(AuditEvent.ActorKind.OPERATOR, f"operator:{platform.slug}")
 
     @classmethod

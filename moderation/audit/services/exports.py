@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
@@ -66,7 +67,7 @@ _REQUEST_ID = _INDEX["takedown_request_id"]
 
 def export_request(
     *,
-    user,
+    user: User,
     filters: dict[str, str],
     format: str,
     include_contacts: bool,
@@ -169,7 +170,7 @@ DSA_CATEGORY_SPECIFICATION = {
 }
 
 
-def dsa_statement(row: tuple, include_contacts: bool) -> dict[str, Any]:
+def dsa_statement(row: tuple, *, include_contacts: bool) -> dict[str, Any]:
     """One decision as a statement of reasons, with what the schema cannot hold under "saring".
 
     Only an approved takedown restricts anything: for other decisions the decision_* fields
@@ -282,7 +283,9 @@ def write_dsa(rows: Iterable[tuple], out: IO[bytes], *, include_contacts: bool) 
     for row in rows:
         if count:
             text.write(",\n")
-        text.write(json.dumps(dsa_statement(row, include_contacts), ensure_ascii=False))
+        text.write(
+            json.dumps(dsa_statement(row, include_contacts=include_contacts), ensure_ascii=False)
+        )
         count += 1
     text.write("\n]}\n")
     text.flush()
@@ -458,7 +461,7 @@ def _export_file(export: Export, filters: dict[str, str], progress: Progress) ->
     return export
 
 
-def export_downloaded(*, export: Export, user, ip_address: str | None) -> None:
+def export_downloaded(*, export: Export, user: User, ip_address: str | None) -> None:
     """Reading a file of personal data is worth a line in the trail."""
     with transaction.atomic():
         audit_record(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +40,7 @@ def _case_state(case: Case) -> dict[str, Any]:
 def _claim_move(
     case: Case,
     *,
-    to: Any | None,
+    to: User | None,
     actor: Actor,
     action: str,
     ip_address: str | None = None,
@@ -73,7 +74,7 @@ def _case_for_update(case_id: int) -> Case:
     return case
 
 
-def case_claim_next(*, moderator: Any, ip_address: str | None = None) -> Case | None:
+def case_claim_next(*, moderator: User, ip_address: str | None = None) -> Case | None:
     """Claim the most important unclaimed open case for `moderator`, or None if none is left.
 
     `FOR UPDATE SKIP LOCKED` makes concurrent callers walk past each other's rows instead of
@@ -101,7 +102,7 @@ def case_claim_next(*, moderator: Any, ip_address: str | None = None) -> Case | 
 
 
 def case_claim_open(
-    *, case_id: int, moderator: Any, version: int, ip_address: str | None = None
+    *, case_id: int, moderator: User, version: int, ip_address: str | None = None
 ) -> Case:
     """Claim one particular unclaimed case, as seen at `version`."""
     if not can_review(moderator):
@@ -120,7 +121,7 @@ def case_claim_open(
     return case
 
 
-def case_claim_renew(*, case_id: int, moderator: Any) -> Case | None:
+def case_claim_renew(*, case_id: int, moderator: User) -> Case | None:
     """Extend the lease of a claim the moderator still holds (the case page's heartbeat).
 
     Only the expiry moves: the case's state and version stay as they are, so a renewal
@@ -139,7 +140,7 @@ def case_claim_renew(*, case_id: int, moderator: Any) -> Case | None:
 def case_claim_release(
     *,
     case_id: int,
-    supervisor: Any,
+    supervisor: User,
     version: int | None = None,
     ip_address: str | None = None,
 ) -> Case:
@@ -165,8 +166,8 @@ def case_claim_release(
 def case_claim_reassign(
     *,
     case_id: int,
-    supervisor: Any,
-    to_user: Any,
+    supervisor: User,
+    to_user: User,
     version: int | None = None,
     ip_address: str | None = None,
 ) -> Case:

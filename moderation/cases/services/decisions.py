@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,24 +37,25 @@ class DecisionInput:
     urgency: str = Urgency.NORMAL
 
 
-NEXT_STATUS = {
+NEXT_STATUS: dict[str, str] = {
     Decision.Outcome.DISMISS: Case.Status.DISMISSED,
     Decision.Outcome.PROPOSE_TAKEDOWN: Case.Status.PROPOSED,
     Decision.Outcome.ESCALATE: Case.Status.ESCALATED,
 }
 
 
-def _refusal(*, case_id: int, version: int, user: Any) -> CaseActionError:
+def _refusal(*, case_id: int, version: int, user: User) -> CaseActionError:
     """Why a conditional update matched no row, in words a moderator can act on."""
     case = Case.objects.select_related("claimed_by").filter(pk=case_id).first()
     if case is None:
         return CaseActionError(_("There is no such case."))
     if case.version != version:
         return CaseChanged()
-    if case.status == Case.Status.IN_REVIEW and case.claimed_by_id != user.pk:
+    holder = case.claimed_by
+    if case.status == Case.Status.IN_REVIEW and holder is not None and holder.pk != user.pk:
         return CaseActionError(
             _("%(user)s holds this case; only they can decide it now.")
-            % {"user": case.claimed_by.get_username()}
+            % {"user": holder.get_username()}
         )
     if case.status == Case.Status.ESCALATED:
         return CaseActionError(_("An escalated case is decided by a supervisor."))
@@ -65,19 +66,20 @@ def _validate(data: DecisionInput) -> LegalBasis | None:
     if data.outcome not in NEXT_STATUS:
         raise CaseActionError(_("Unknown decision."))
     if not data.rationale.strip():
-        raise CaseActionError(
-            {
-                Decision.Outcome.DISMISS: _("Give a reason for dismissing."),
-                Decision.Outcome.ESCALATE: _("Say why you escalate the case."),
-            }.get(data.outcome, _("Give a rationale for the takedown."))
-        )
+        reasons: dict[str, str] = {
+            Decision.Outcome.DISMISS: _("Give a reason for dismissing."),
+            Decision.Outcome.ESCALATE: _("Say why you escalate the case."),
+        }
+        raise CaseActionError(reasons.get(data.outcome, _("Give a rationale for the takedown.")))
     if data.outcome != Decision.Outcome.PROPOSE_TAKEDOWN:
         return None
     if data.category not in Category.values:
         raise CaseActionError(_("Choose the category of the takedown."))
     if data.urgency not in Urgency.values:
         raise CaseActionError(_("Choose the urgency of the takedown."))
-    basis = LegalBasis.objects.filter(pk=data.legal_basis_id, active=True).first()
+    basis = None
+    if data.legal_basis_id is not None:
+        basis = LegalBasis.objects.filter(pk=data.legal_basis_id, active=True).first()
     if basis is None:
         raise CaseActionError(_("Choose a legal basis from the list."))
     return basis
@@ -87,7 +89,7 @@ def case_decide(
     *,
     case_id: int,
     version: int,
-    user: Any,
+    user: User,
     data: DecisionInput,
     batch_id: uuid.UUID | None = None,
     ip_address: str | None = None,
@@ -167,7 +169,7 @@ class BulkResult:
 def cases_dismiss_bulk(
     *,
     case_versions: dict[int, int],
-    supervisor: Any,
+    supervisor: User,
     reason: str,
     ip_address: str | None = None,
 ) -> BulkResult:
@@ -201,7 +203,7 @@ def cases_dismiss_bulk(
 
 
 def case_note_add(
-    *, case_id: int, author: Any, body: str, ip_address: str | None = None
+    *, case_id: int, author: User, body: str, ip_address: str | None = None
 ) -> CaseNote:
     if not can_review(author):
         raise CaseActionError(_("Only moderators and supervisors add notes."))
@@ -226,7 +228,7 @@ def case_note_add(
 
 
 def staff_preference_set(
-    *, user: Any, keep_evidence_blurred: bool, ip_address: str | None = None
+    *, user: User, keep_evidence_blurred: bool, ip_address: str | None = None
 ) -> StaffPreference:
     with transaction.atomic():
         preference, _created = StaffPreference.objects.select_for_update().get_or_create(user=user)

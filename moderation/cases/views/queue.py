@@ -28,7 +28,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     # Rows link to "<case_path><id>/": one reverse() per page, not two per row.
     case_path = reverse("moderation:case", args=[0]).removesuffix("0/")
     context = {
-        "rows": queue_rows(page.cases, case_path=case_path, selectable=supervising),
+        "rows": queue_rows(page, case_path=case_path, selectable=supervising),
         "form": form,
         "page": page,
         "filter_query": page.filters.as_query(),

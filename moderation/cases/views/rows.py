@@ -14,9 +14,10 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from accounts.categories import Category
+from moderation.cases.selectors import QueuePage, sla_status
 
 
-def queue_rows(cases, *, case_path: str, selectable: bool) -> SafeString:
+def queue_rows(page: QueuePage, *, case_path: str, selectable: bool) -> SafeString:
     categories = {value: escape(label) for value, label in Category.choices}
     urgent = f' <span class="badge urgent">{escape(_("urgent"))}</span>'
     sla_badges = {
@@ -26,8 +27,9 @@ def queue_rows(cases, *, case_path: str, selectable: bool) -> SafeString:
     select_label = _("Select case %(id)s")
     path = escape(case_path)
     html = []
-    for case in cases:
+    for case in page.cases:
         account = case.account
+        sla = sla_status(case.opened_at, now=page.now)
         href = f"{path}{case.pk}/"
         checkbox = ""
         if selectable:
@@ -46,7 +48,7 @@ def queue_rows(cases, *, case_path: str, selectable: bool) -> SafeString:
         )
         holder = escape(case.claimed_by.get_username()) if case.claimed_by_id else "—"
         html.append(
-            f'<tr data-href="{href}" class="sla-{escape(case.sla)}">{checkbox}'
+            f'<tr data-href="{href}" class="sla-{sla}">{checkbox}'
             f'<td><a href="{href}">#{case.pk}</a></td>'
             f"<td>{escape(account.platform.slug)} · {escape(account.identifier)}{name}</td>"
             f"<td>{categories.get(case.category, escape(case.category))}"
@@ -54,7 +56,7 @@ def queue_rows(cases, *, case_path: str, selectable: bool) -> SafeString:
             f"<td>{escape(case.source_kinds)}</td>"
             f'<td class="num">{case.report_count}</td>'
             f'<td class="num">{case.priority:.1f}</td>'
-            f"<td>{localtime(case.opened_at):%Y-%m-%d %H:%M}{sla_badges.get(case.sla, '')}</td>"
+            f"<td>{localtime(case.opened_at):%Y-%m-%d %H:%M}{sla_badges.get(sla, '')}</td>"
             f"<td>{holder}</td></tr>"
         )
     return mark_safe("\n".join(html))  # noqa: S308 - every outside value escaped above

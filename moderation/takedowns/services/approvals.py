@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,7 +51,7 @@ def takedown_urgency(*, decision: Decision, marked_urgent: bool = False) -> str:
     return Urgency.NORMAL
 
 
-def _locked_proposal(*, decision_id: int, supervisor) -> Decision:
+def _locked_proposal(*, decision_id: int, supervisor: User) -> Decision:
     """The decision with its case row locked, after every check a person can be told about."""
     if not has_role(supervisor, Role.SUPERVISOR):
         raise ApprovalRefused(_("Only supervisors may approve or reject proposals."))
@@ -83,7 +84,7 @@ def _summary(decision: Decision) -> str:
 def proposal_approve(
     *,
     decision_id: int,
-    supervisor,
+    supervisor: User,
     comment: str = "",
     marked_urgent: bool = False,
     ip_address: str | None = None,
@@ -160,7 +161,7 @@ def proposal_approve(
 
 
 def proposal_reject(
-    *, decision_id: int, supervisor, comment: str, ip_address: str | None = None
+    *, decision_id: int, supervisor: User, comment: str, ip_address: str | None = None
 ) -> Approval:
     """Reject: the case goes back to the queue (open, unclaimed) with the comment as a note."""
     comment = (comment or "").strip()
@@ -211,7 +212,7 @@ class BulkResult:
 def proposals_bulk_approve(
     *,
     decision_ids: Iterable[int],
-    supervisor,
+    supervisor: User,
     comment: str = "",
     ip_address: str | None = None,
 ) -> BulkResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -36,7 +37,7 @@ CALLBACK_OUTCOMES = (Status.TAKEN_DOWN, Status.NOT_FOUND, Status.REFUSED)
 
 
 def takedown_callback(
-    *, platform_slug: str, headers, body: bytes, ip_address: str | None = None
+    *, platform_slug: str, headers: Mapping[str, str], body: bytes, ip_address: str | None = None
 ) -> CallbackResult:
     """An operator's signed outcome. Anything not genuine and fresh changes nothing."""
     platform = Platform.objects.filter(slug=platform_slug).first()
@@ -61,7 +62,8 @@ def takedown_callback(
         request_id = uuid.UUID(str(payload.get("request_id")))
     except ValueError:
         errors["request_id"] = "must be the request's UUID"
-    outcome = payload.get("status")
+    status = payload.get("status")
+    outcome = status if isinstance(status, str) else ""
     if outcome not in CALLBACK_OUTCOMES:
         errors["status"] = f"must be one of {', '.join(CALLBACK_OUTCOMES)}"
     reason = payload.get("reason") or ""

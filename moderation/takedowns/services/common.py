@@ -22,7 +22,9 @@ from moderation.models import (
     TakedownRequest,
 )
 
-_batch_var: ContextVar[list | None] = ContextVar("takedown_audit_batch", default=None)
+_batch_var: ContextVar[list[dict[str, Any]] | None] = ContextVar(
+    "takedown_audit_batch", default=None
+)
 
 
 @contextmanager
@@ -30,10 +32,11 @@ def audit_batch() -> Iterator[None]:
     """Hold this block's audit events and append them at its end, still inside the caller's
     transaction. The chain's advisory lock is then held only for the appends themselves,
     not for every write before them, so approvals and deliveries do not queue behind it."""
-    token = _batch_var.set([])
+    events: list[dict[str, Any]] = []
+    token = _batch_var.set(events)
     try:
         yield
-        for event in _batch_var.get():
+        for event in events:
             audit_record(**event)
     finally:
         _batch_var.reset(token)
@@ -102,7 +105,12 @@ def enqueue_delivery(request_id: str, *, countdown: float | None = None) -> bool
 
 
 def case_set_status(
-    *, case: Case, status: str, actor: Actor | None = None, ip: str | None = None, audit=True
+    *,
+    case: Case,
+    status: str,
+    actor: Actor | None = None,
+    ip: str | None = None,
+    audit: bool = True,
 ) -> dict:
     """Change the case's status; audited here unless the caller records it in its own event."""
     before = case.status
@@ -132,7 +140,7 @@ def account_set_status(
     status: str,
     actor: Actor | None = None,
     ip: str | None = None,
-    audit=True,
+    audit: bool = True,
 ) -> dict:
     before = account.status
     change = {"before": {"status": before}, "after": {"status": status}}
@@ -151,17 +159,19 @@ def account_set_status(
     return change
 
 
-def request_ended(*, request: TakedownRequest, outcome: str, actor: Actor, ip=None) -> None:
+def request_ended(
+    *, request: TakedownRequest, outcome: str, actor: Actor, ip: str | None = None
+) -> None:
     """The takedown is over: set the account's status to fit and close the approved case."""
     account = ChatAccount.objects.select_for_update().get(pk=request.account_id)
-    account_status = {
+    account_status: str = {
         Status.TAKEN_DOWN: ChatAccount.Status.TAKEN_DOWN,
         # The account is still there and still reported: back to review.
         Status.REFUSED: ChatAccount.Status.UNDER_REVIEW,
         Status.CANCELLED: ChatAccount.Status.UNDER_REVIEW,
         # The operator knows no such account: nothing is pending against it any more.
         Status.NOT_FOUND: ChatAccount.Status.ACTIVE,
-    }[outcome]
+    }[Status(outcome)]
     account_set_status(account=account, status=account_status, actor=actor, ip=ip)
     case = Case.objects.select_for_update().get(pk=request.case_id)
     if case.status == Case.Status.APPROVED:

@@ -48,10 +48,9 @@ def platform_configure(
     active: bool | None = None,
 ) -> tuple[Platform, bool]:
     """Create or update a platform; only the values given change. Returns (platform, created)."""
-    platform = Platform.objects.select_for_update().filter(slug=slug).first()
-    created = platform is None
-    if created:
-        platform = Platform(slug=slug, name=name or slug.title())
+    existing = Platform.objects.select_for_update().filter(slug=slug).first()
+    created = existing is None
+    platform = existing or Platform(slug=slug, name=name or slug.title())
     changes = {
         "endpoint_url": endpoint_url,
         "name": name,

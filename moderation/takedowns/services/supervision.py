@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -29,7 +31,9 @@ from moderation.takedowns.services.common import (
 # --- supervisors' retry and cancel --------------------------------------------------------
 
 
-def takedown_retry(*, request_id, supervisor, ip_address: str | None = None) -> TakedownRequest:
+def takedown_retry(
+    *, request_id: UUID | str, supervisor: User, ip_address: str | None = None
+) -> TakedownRequest:
     """A dead letter gets a fresh round of attempts, starting now."""
     if not has_role(supervisor, Role.SUPERVISOR):
         raise TakedownActionRefused(_("Only supervisors may retry a takedown request."))
@@ -53,7 +57,7 @@ def takedown_retry(*, request_id, supervisor, ip_address: str | None = None) -> 
 
 
 def takedown_cancel(
-    *, request_id, supervisor, reason: str = "", ip_address: str | None = None
+    *, request_id: UUID | str, supervisor: User, reason: str = "", ip_address: str | None = None
 ) -> TakedownRequest:
     """Withdraw a request the operator has not acknowledged. One being sent right now cannot
     be withdrawn (the operator may be acting on it): try again when the attempt ends."""

@@ -1,0 +1,447 @@
+"""Auditors' pages and exports: filters, keyset paging, exports in every format. Who may
+open them is the role matrix's (tests/security/test_role_matrix.py)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+import django_rq
+import pytest
+from django.db import connection
+from openpyxl import load_workbook
+from rq import SimpleWorker
+
+from moderation.audit.selectors import PAGE_SIZE, audit_trail_page, decision_log_page
+from moderation.audit.services.chain import Actor, audit_record
+from moderation.audit.services.exports import export_request, export_run
+from moderation.models import AuditEvent, Decision, Export
+from tests.support.audit import FILTERS, at, decision_on
+from tests.support.factories import (
+    ApprovalFactory,
+    CaseFactory,
+    ChatAccountFactory,
+    DeliveryAttemptFactory,
+    PlatformFactory,
+    ReportFactory,
+    TakedownRequestFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def log(db):
+    """A decision log with rows inside and outside a filter (michat, prostitution, 10-11 Mar)."""
+    michat, other = PlatformFactory(slug="michat"), PlatformFactory(slug="wa")
+    rows = {}
+    # Inside the filter: the first and last minute of the two WIB days, in every state.
+    rows["first_minute"] = decision_on(michat, when=at(0))
+    rows["approved"] = decision_on(michat, when=at(5))
+    request = TakedownRequestFactory(
+        approval=ApprovalFactory(decision=rows["approved"], comment="=cmd|' /C calc'!A0"),
+        status="taken_down",
+        operator_reference="OP-1",
+    )
+    DeliveryAttemptFactory(request=request, number=1)
+    rows["rejected"] = decision_on(michat, when=at(20))
+    ApprovalFactory(decision=rows["rejected"], verdict="rejected", comment="Not enough evidence")
+    rows["last_minute"] = decision_on(michat, when=at(47.99))
+    ReportFactory(
+        case=rows["last_minute"].case,
+        source_kind="public",
+        organisation=None,
+        reporter_name="Siti Rahayu",
+        reporter_email="siti@example.id",
+        reporter_phone="+6281234567890",
+    )
+    # Outside: the wrong day (either side), platform or category.
+    decision_on(michat, when=at(-0.01))
+    decision_on(michat, when=at(48))
+    decision_on(other, when=at(3))
+    decision_on(michat, category="gambling", when=at(3))
+    return rows
+
+
+def expected_ids(log) -> set[int]:
+    return {d.pk for d in log.values()}
+
+
+def run_export(user, fmt: str, *, include_contacts=False, filters=FILTERS) -> Export:
+    export = export_request(
+        user=user, filters=filters, format=fmt, include_contacts=include_contacts
+    )
+    return export_run(export_id=export.pk)
+
+
+def read_rows(export: Export) -> list[dict]:
+    with export.file.open("rb") as handle:
+        data = handle.read()
+    assert hashlib.sha256(data).hexdigest() == export.sha256
+    if export.format == "csv":
+        return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    if export.format == "jsonl":
+        return [json.loads(line) for line in data.decode("utf-8").splitlines()]
+    if export.format == "dsa":
+        return [
+            {**s, "decision_id": int(s["puid"].rsplit("-", 1)[1])}
+            for s in json.loads(data)["statements"]
+        ]
+    sheet = load_workbook(io.BytesIO(data), read_only=True)["Decisions"]
+    values = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx", "dsa"])
+def test_it_exports_exactly_the_matching_rows(log, auditor, fmt):
+    export = run_export(auditor, fmt)
+    rows = read_rows(export)
+    assert sorted(int(r["decision_id"]) for r in rows) == sorted(expected_ids(log))
+    assert export.status == "done" and export.rows == len(rows) == 4
+    assert export.progress == export.total == 4
+
+
+def test_the_csv_carries_approval_and_takedown_and_defuses_formulas(log, auditor):
+    rows = {int(r["decision_id"]): r for r in read_rows(run_export(auditor, "csv"))}
+    approved = rows[log["approved"].pk]
+    assert approved["approval_verdict"] == "approved"
+    assert approved["takedown_status"] == "taken_down"
+    assert approved["operator_reference"] == "OP-1"
+    assert approved["approval_comment"].startswith("'=")  # not run as a formula
+    assert rows[log["rejected"].pk]["approval_comment"] == "Not enough evidence"
+    assert approved["decided_at"] == "2026-03-09T22:00:00Z"
+
+
+def test_the_dsa_export_follows_the_statement_of_reasons_fields(log, auditor):
+    statements = {s["decision_id"]: s for s in read_rows(run_export(auditor, "dsa"))}
+    approved = statements[log["approved"].pk]
+    assert approved["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
+    assert approved["decision_account"] == "DECISION_ACCOUNT_TERMINATED"
+    assert approved["illegal_content_legal_ground"] == "UU ITE Pasal 27 ayat (1)"
+    assert approved["category"] == "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT"
+    assert approved["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
+    assert approved["saring"]["country"] == "ID"
+    assert approved["saring"]["order_reference"] == str(log["approved"].approval.request.pk)
+    rejected = statements[log["rejected"].pk]
+    assert rejected["decision_account"] is None
+    assert rejected["saring"]["restriction_applied"] is False
+
+
+def test_it_masks_reporter_contacts_unless_the_auditor_ticks_the_box(log, auditor):
+    masked = {int(r["decision_id"]): r for r in read_rows(run_export(auditor, "csv"))}
+    text = masked[log["last_minute"].pk]["public_reporters"]
+    assert "siti@example.id" not in text and "Siti Rahayu" not in text
+    assert "s•••@example.id" in text
+    full = {
+        int(r["decision_id"]): r
+        for r in read_rows(run_export(auditor, "jsonl", include_contacts=True))
+    }
+    assert full[log["last_minute"].pk]["public_reporters"] == [
+        {"name": "Siti Rahayu", "email": "siti@example.id", "phone": "+6281234567890"}
+    ]
+    requested = AuditEvent.objects.filter(action="export.requested").order_by("sequence")
+    assert [e.data["include_contacts"] for e in requested] == [False, True]
+
+
+def test_the_export_writes_its_audit_events(log, auditor):
+    export = run_export(auditor, "csv")
+    events = list(
+        AuditEvent.objects.filter(subject_type="moderation.export", subject_id=str(export.pk))
+        .order_by("sequence")
+        .values_list("action", "actor_label", "data")
+    )
+    assert [(a, who) for a, who, _ in events] == [
+        ("export.requested", "auditor"),
+        ("export.completed", "export-worker"),
+    ]
+    completed = events[1][2]
+    assert completed["rows"] == 4 and completed["sha256"] == export.sha256
+    assert completed["filters"] == FILTERS and completed["requested_by"] == "auditor"
+
+
+def test_an_export_is_written_only_once(log, auditor):
+    export = run_export(auditor, "csv")
+    again = export_run(export_id=export.pk)
+    assert again.sha256 == export.sha256
+    assert AuditEvent.objects.filter(action="export.completed").count() == 1
+
+
+def test_an_auditor_downloads_the_export_file_and_the_download_is_audited(log, auditor, client_for):
+    export = run_export(auditor, "csv")
+    response = client_for(auditor).get(f"/audit/exports/{export.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = b"".join(response.streaming_content)
+    assert hashlib.sha256(body).hexdigest() == export.sha256
+    assert AuditEvent.objects.filter(action="export.downloaded").count() == 1
+
+
+@pytest.mark.parametrize("persona", ["moderator", "supervisor", "administrator"])
+def test_an_export_asked_for_by_another_role_is_not_made(db, persona, request, client_for):
+    """The role matrix (tests/security/) checks these roles are refused; this checks that
+    the refusal writes nothing."""
+    client_for(request.getfixturevalue(persona)).post("/audit/exports/", {"format": "csv"})
+    assert not Export.objects.exists()
+    assert not AuditEvent.objects.filter(action="export.requested").exists()
+
+
+def test_the_decision_log_page_filters_and_shows_outcomes(log, auditor, client_for):
+    query = "&".join(f"{k}={v}" for k, v in FILTERS.items())
+    response = client_for(auditor).get(f"/audit/decisions/?{query}")
+    assert response.status_code == 200
+    shown = {int(pk) for pk in _data_attrs(response.content.decode(), "data-decision")}
+    assert shown == expected_ids(log)
+    page = response.content.decode()
+    assert "Not enough evidence" in page and "Taken down" in page and "OP-1" in page
+    htmx = client_for(auditor).get(f"/audit/decisions/?{query}", HTTP_HX_REQUEST="true")
+    assert b"<html" not in htmx.content and b'id="results"' in htmx.content
+
+
+def test_the_decision_log_filters_by_outcome_actor_and_source(log, auditor, client_for):
+    def ids(**filters):
+        return {d.pk for d in decision_log_page(filters=filters).rows}
+
+    assert ids(outcome="request_taken_down") == {log["approved"].pk}
+    assert ids(outcome="rejected") == {log["rejected"].pk}
+    supervisor = log["approved"].approval.supervisor.username
+    assert ids(actor=supervisor) == {log["approved"].pk}
+    assert ids(actor=log["first_minute"].moderator.username) == {log["first_minute"].pk}
+    log["first_minute"].case.source_kinds = "police,public"
+    log["first_minute"].case.save(update_fields=["source_kinds"])
+    assert ids(source_kind="police") == {log["first_minute"].pk}
+    assert ids(source_kind="agency") == set()
+
+
+def _data_attrs(html: str, name: str) -> list[str]:
+    import re
+
+    return re.findall(rf'{name}="(\d+)"', html)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_from=yesterday",
+        "date_from=2026-03-12&date_to=2026-03-10",
+        "platform=nope",
+        "category=knitting",
+        "action=drop%20table%3B",
+        "outcome=%00",
+        "cursor=not-a-cursor",
+        "cursor=99999999999999999999999.1",
+        "date_from=0001-01-01",
+    ],
+)
+def test_bad_filter_input_gives_form_errors_not_a_500(log, auditor, client_for, query):
+    client = client_for(auditor)
+    for path in ["/audit/decisions/", "/audit/trail/"]:
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 200, (path, query)
+        assert b'role="alert"' in response.content, (path, query)
+
+
+def test_a_bad_export_request_is_refused_with_errors(log, auditor, client_for):
+    response = client_for(auditor).post(
+        "/audit/exports/", {"format": "pdf", "platform": "michat", "date_from": "nope"}
+    )
+    assert response.status_code == 400
+    assert b"Format" in response.content
+    assert Export.objects.count() == 0
+
+
+def test_keyset_pagination_pages_through_everything_exactly_once(db):
+    platform = PlatformFactory(slug="michat")
+    moment = at(1)
+    # Many decisions share one timestamp: the id breaks the tie.
+    decisions = [
+        decision_on(platform, when=moment if n % 3 else at(n / 10))
+        for n in range(2 * PAGE_SIZE + 7)
+    ]
+    seen, cursor, pages = [], "", 0
+    while True:
+        page = decision_log_page(filters={}, cursor=cursor)
+        seen += [d.pk for d in page.rows]
+        pages += 1
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert pages == 3
+    assert sorted(seen) == sorted(d.pk for d in decisions) and len(seen) == len(set(seen))
+    ordered = list(Decision.objects.order_by("-created_at", "-id").values_list("pk", flat=True))
+    assert seen == ordered
+
+
+def test_keyset_pagination_through_the_trail_and_the_htmx_rows(db, auditor, client_for):
+    for n in range(PAGE_SIZE * 2 + 3):
+        audit_record(actor=Actor.system(), action="test.page", data={"n": n})
+    seen, cursor = [], ""
+    while True:
+        page = audit_trail_page(filters={"action": "test."}, cursor=cursor)
+        seen += [e.sequence for e in page.rows]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == list(range(PAGE_SIZE * 2 + 3, 0, -1))
+    client = client_for(auditor)
+    first = client.get("/audit/trail/?action=test.").content.decode()
+    shown = _data_attrs(first, "data-sequence")
+    assert len(shown) == PAGE_SIZE
+    more = client.get(
+        f"/audit/trail/?action=test.&cursor={shown[-1]}", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<table" not in more
+    assert int(_data_attrs(more, "data-sequence")[0]) == int(shown[-1]) - 1
+
+
+def test_the_trail_filters_by_actor_action_and_outcome(db, auditor, client_for):
+    user = UserFactory(username="rina")
+    audit_record(actor=Actor.staff(user), action="case.claimed", data={"status": "in_review"})
+    audit_record(actor=Actor.system(), action="case.released", data={"status": "open"})
+    audit_record(actor=Actor.staff(user), action="decision.made", data={"outcome": "dismiss"})
+
+    def actions(**filters):
+        return [e.action for e in audit_trail_page(filters=filters).rows]
+
+    assert actions(actor="rina") == ["decision.made", "case.claimed"]
+    assert actions(action="case.") == ["case.released", "case.claimed"]
+    assert actions(action="case.claimed") == ["case.claimed"]
+    assert actions(outcome="dismiss") == ["decision.made"]
+
+
+def test_the_case_history_shows_everything_that_happened(log, auditor, client_for):
+    decision = log["approved"]
+    audit_record(actor=Actor.system(), action="case.closed", subject=decision.case)
+    page = client_for(auditor).get(f"/audit/cases/{decision.case_id}/").content.decode()
+    assert "case.closed" in page
+    assert "=cmd|" in page  # the approval's comment
+    assert str(decision.approval.request.pk) in page
+    assert "acknowledged" in page  # the delivery attempt
+    masked = client_for(auditor).get(f"/audit/cases/{log['last_minute'].case_id}/")
+    assert b"siti@example.id" not in masked.content and "s•••@example.id" in masked.content.decode()
+
+
+def test_the_verification_page_names_the_broken_sequence(db, auditor, client_for):
+    events = [
+        audit_record(actor=Actor.system(), action="test.event", data={"n": n}) for n in range(6)
+    ]
+    client = client_for(auditor)
+    page = client.get("/audit/chain/").content.decode()
+    assert events[-1].hash in page and 'id="head-sequence">6<' in page
+    assert "The chain is intact" in client.post("/audit/chain/").content.decode()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("ALTER TABLE moderation_auditevent DISABLE TRIGGER USER")
+        cursor.execute("UPDATE moderation_auditevent SET data = '{\"n\": 99}' WHERE sequence = 4")
+        cursor.execute("ALTER TABLE moderation_auditevent ENABLE TRIGGER USER")
+    response = client.post("/audit/chain/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "The chain is broken at sequence 4" in response.content.decode()
+    assert events[-1].hash in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_real_rq_worker_runs_an_export_end_to_end(auditor, client_for, monkeypatch, fmt):
+    # Report progress after every row: the reports go over their own connection while
+    # the rows stream over the first (sharing one deadlocks a COPY).
+    monkeypatch.setattr("moderation.audit.services.exports.CHUNK_ROWS", 1)
+    platform = PlatformFactory(slug="michat")
+    wanted = [decision_on(platform, when=at(n)) for n in range(3)]
+    decision_on(PlatformFactory(slug="wa"), when=at(1))
+    queue = django_rq.get_queue("default")
+    queue.empty()
+    client = client_for(auditor)
+    response = client.post("/audit/exports/", {"format": fmt, "platform": "michat"})
+    assert response.status_code == 302
+    export = Export.objects.get()
+    assert response["Location"] == f"/audit/exports/{export.pk}/"
+    assert export.status == "queued" and queue.count == 1  # queued once committed
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    export.refresh_from_db()
+    assert export.status == "done", export.error
+    rows = read_rows(export)
+    assert sorted(int(r["decision_id"]) for r in rows) == sorted(d.pk for d in wanted)
+    progress = client.get(f"/audit/exports/{export.pk}/", HTTP_HX_REQUEST="true").content
+    assert b'data-status="done"' in progress and b"hx-trigger" not in progress
+
+
+@pytest.mark.parametrize("include_contacts", [False, True])
+def test_the_csv_from_postgresql_masks_exactly_as_the_python_writers(db, auditor, include_contacts):
+    """CSV is written by PostgreSQL, the other formats by Python: their masking must agree."""
+    platform = PlatformFactory(slug="michat")
+    decision = decision_on(platform, when=at(1))
+    for name, email, phone in [
+        ("Siti Rahayu", "siti@example.id", "+62 812-3456-7890"),
+        ("", "no-at-sign", "no digits"),
+        ("Budi", "", ""),
+        ("=HYPERLINK()", "odd@", "08"),
+    ]:
+        ReportFactory(
+            case=decision.case,
+            source_kind="public",
+            organisation=None,
+            reporter_name=name,
+            reporter_email=email,
+            reporter_phone=phone,
+        )
+    filters = {"platform": "michat"}
+    csv_row = read_rows(
+        run_export(auditor, "csv", include_contacts=include_contacts, filters=filters)
+    )[0]
+    jsonl_row = read_rows(
+        run_export(auditor, "jsonl", include_contacts=include_contacts, filters=filters)
+    )[0]
+    from config.spreadsheet import cell as _cell_text
+    from moderation.audit.services.exports import _contacts_text
+
+    assert csv_row["public_reporters"] == _cell_text(_contacts_text(jsonl_row["public_reporters"]))
+    assert ("siti@example.id" in csv_row["public_reporters"]) is include_contacts
+    for name in ["decision_id", "decided_at", "approval_verdict", "takedown_status", "rationale"]:
+        assert str(jsonl_row[name] or "") == csv_row[name], name
+
+
+def test_the_trail_filters_by_platform_category_and_source_kind(db):
+    michat, other = PlatformFactory(slug="michat"), PlatformFactory(slug="wa")
+    on_michat = CaseFactory(account=ChatAccountFactory(platform=michat), category="gambling")
+    elsewhere = CaseFactory(account=ChatAccountFactory(platform=other))
+    police = ReportFactory(case=elsewhere, source_kind="police")
+    police.organisation.kind = "police"
+    police.organisation.save(update_fields=["kind"])
+    audit_record(actor=Actor.system(), action="case.opened", subject=on_michat)
+    audit_record(actor=Actor.system(), action="case.opened", subject=elsewhere)
+    audit_record(actor=Actor.operator(michat), action="takedown.callback", data={})
+    audit_record(actor=Actor.organisation(police.organisation), action="report.received")
+    audit_record(actor=Actor.system(), action="report.linked", subject=police)
+    audit_record(actor=Actor.public(), action="report.received")
+
+    def subjects(**filters):
+        return [(e.action, e.subject_id) for e in audit_trail_page(filters=filters).rows]
+
+    assert subjects(platform="michat") == [
+        ("takedown.callback", ""),
+        ("case.opened", str(on_michat.pk)),
+    ]
+    assert subjects(category="gambling") == [("case.opened", str(on_michat.pk))]
+    assert subjects(source_kind="police") == [
+        ("report.linked", str(police.pk)),
+        ("report.received", ""),
+    ]
+    assert subjects(source_kind="public") == [("report.received", "")]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_unfiltered_export_holds_every_decision(log, auditor, fmt):
+    rows = read_rows(run_export(auditor, fmt, filters={}))
+    assert sorted(int(r["decision_id"]) for r in rows) == sorted(
+        Decision.objects.values_list("pk", flat=True)
+    )
+    assert len(rows) == 8
+
+
+def test_an_export_of_everything_can_be_requested_from_the_page(log, auditor, client_for):
+    response = client_for(auditor).post("/audit/exports/", {"format": "dsa"})
+    assert response.status_code == 302
+    export = Export.objects.get()
+    assert export.filters == {} and export.format == "dsa"

@@ -1,0 +1,88 @@
+"""`seed_demo`: demo staff, platforms and organisations once, and realistic reports that go
+through the intake service."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from accounts.models import ChatAccount, Platform
+from moderation.audit.services.chain import audit_chain_verify
+from moderation.models import AuditEvent, Case, LegalBasis
+from reports.models import Report, SourceOrganisation
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args, **kwargs) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, **kwargs)
+    return out.getvalue()
+
+
+def test_it_seeds_demo_reports_through_the_intake_service():
+    out = StringIO()
+    call_command("seed_demo", reports=60, stdout=out)
+    assert Report.objects.count() == 60
+    assert AuditEvent.objects.filter(action="report.received").count() == 60
+    assert audit_chain_verify().intact
+    for case in Case.objects.all():
+        assert case.report_count == case.reports.count()
+        assert case.priority > 0
+    call_command("seed_demo", reports=60, stdout=StringIO())
+    assert Report.objects.count() == 60
+    assert "moderator" in out.getvalue()
+
+
+def test_seed_demo_loads_everything_once():
+    first = run("seed_demo", reports=200)
+    counts = (
+        Report.objects.count(),
+        Case.objects.count(),
+        ChatAccount.objects.count(),
+        User.objects.count(),
+        Platform.objects.count(),
+        SourceOrganisation.objects.count(),
+        LegalBasis.objects.count(),
+    )
+    second = run("seed_demo", reports=200)
+    again = (
+        Report.objects.count(),
+        Case.objects.count(),
+        ChatAccount.objects.count(),
+        User.objects.count(),
+        Platform.objects.count(),
+        SourceOrganisation.objects.count(),
+        LegalBasis.objects.count(),
+    )
+    assert "Demo data loaded: 200 reports" in first
+    assert "nothing added" in second
+    assert counts == again
+    assert set(Platform.objects.values_list("slug", flat=True)) == {
+        "michat",
+        "telegram",
+        "whatsapp",
+    }
+    assert set(SourceOrganisation.objects.values_list("slug", flat=True)) == {"kominfo", "polri"}
+    assert {"moderator", "moderator2", "supervisor", "supervisor2", "auditor", "admin"} <= set(
+        User.objects.values_list("username", flat=True)
+    )
+
+
+def test_seed_demo_makes_realistic_reports():
+    run("seed_demo", reports=300)
+    identifiers = list(ChatAccount.objects.values_list("identifier", flat=True))
+    phones = [i for i in identifiers if i.startswith("+628")]
+    assert phones and len(phones) < len(identifiers)  # phone numbers and handles
+    submitted = set(Report.objects.values_list("account_identifier_submitted", flat=True))
+    assert any(s.startswith("0") for s in submitted) and any(
+        s.startswith("+62 ") for s in submitted
+    )
+    top = Report.objects.values_list("category", flat=True)
+    assert sum(1 for c in top if c == "prostitution") > len(top) / 3
+    assert Case.objects.filter(report_count__gt=1).exists()
+    # Cases carry what the queue orders by: most important first.
+    assert Case.objects.order_by("-priority").first().priority > 0
