@@ -59,7 +59,9 @@ def chat_accounts_resolve(
             "first_at": min(s.seen_at for s in seen),
             "last_at": max(s.seen_at for s in seen),
         }
-        for (platform_id, identifier), seen in by_key.items()
+        # Sorted: two batches that share new accounts insert (and so lock) them in the same
+        # order, instead of each waiting for the other's row in opposite orders (deadlock).
+        for (platform_id, identifier), seen in sorted(by_key.items())
     ]
     with connection.cursor() as cursor:
         # One statement for the whole batch; ON CONFLICT makes concurrent creation safe.
@@ -105,6 +107,7 @@ SELECT v.platform_id, v.identifier, v.kind, v.display_name, v.profile_url,
        CASE WHEN v.phone IS NULL THEN '{{}}'::varchar[] ELSE ARRAY[v.phone]::varchar[] END,
        v.first_at, v.last_at, 'under_review', %s, %s
   FROM {_SIGHTINGS.source}
+ ORDER BY v.platform_id, v.identifier
     ON CONFLICT (platform_id, identifier) DO NOTHING
 """  # noqa: S608 - built from this module's constants only
 

@@ -47,7 +47,8 @@ class AuditedPlatformAdmin(PlatformAdmin):
 
     def save_model(self, request, obj: Platform, form, change: bool) -> None:
         with transaction.atomic():
-            saved = Platform.objects.select_for_update().get(pk=obj.pk) if change else None
+            locked = Platform.objects.select_for_update(no_key=True)  # see platform_configure
+            saved = locked.get(pk=obj.pk) if change else None
             super().save_model(request, obj, form, change)
             # What really changed: a secret field left empty keeps the secret (the form).
             changed = [

@@ -166,7 +166,12 @@ def _search_condition(text: str) -> Q:
         matches = cursor.fetchone()[0]
     if matches >= COMMON_TERM_MATCHES:
         return Q(RawSQL(TEXT_MATCH_SQL, [text, exact, text], output_field=BooleanField()))  # noqa: S611
-    return Q(id__in=RawSQL(TEXT_SEARCH_SQL, [text, exact, text]))  # noqa: S611 - bound params
+    # A rare term: its few cases by id. As a subquery PostgreSQL guesses thousands of matches
+    # and scans every queued case to join them; the ids themselves are looked up by key.
+    with connection.cursor() as cursor:
+        cursor.execute(TEXT_SEARCH_SQL, [text, exact, text])
+        case_ids = [row[0] for row in cursor.fetchall()]
+    return Q(id__in=case_ids)
 
 
 def _filtered(filters: QueueFilters, now: datetime) -> QuerySet[Case]:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -253,7 +253,8 @@ def reports_receive(
     A report whose external reference this organisation already used is not stored again:
     the same body gives the original ("duplicate"), another body a "conflict". Two callers
     racing with the same reference both insert; the unique index lets one win, the other's
-    transaction rolls back and is retried, and the retry finds the winner's report.
+    transaction rolls back and is retried, and the retry finds the winner's report. A
+    deadlock PostgreSQL broke (two batches locking shared accounts) is retried the same way.
     """
     if source_kind is None:
         source_kind = organisation.kind if organisation is not None else SourceKind.PUBLIC
@@ -267,12 +268,18 @@ def reports_receive(
                     ip_address=ip_address,
                     source_kind=source_kind,
                 )
-        except IntegrityError:
+        except (IntegrityError, OperationalError) as error:
             # A concurrent caller took one of our external references (or, once in a
-            # blue moon, a receipt code): start again from what is committed now.
-            if attempt == 3:
+            # blue moon, a receipt code), or PostgreSQL chose us to break a deadlock: start
+            # again from what is committed now.
+            retryable = isinstance(error, IntegrityError) or _is_deadlock(error)
+            if attempt == 3 or not retryable:
                 raise
     raise AssertionError("unreachable")
+
+
+def _is_deadlock(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"  # deadlock_detected
 
 
 def _receive(

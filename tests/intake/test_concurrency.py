@@ -94,3 +94,40 @@ def test_it_limits_requests_per_token(client, ministry_token, police_token, sett
     assert (
         client.get("/api/v1/reports/1/", HTTP_AUTHORIZATION=f"Bearer {police}").status_code == 404
     )
+
+
+def batch_poster(base: str, token: str, reports: list[dict]):
+    session = requests.Session()
+
+    def call():
+        return session.post(
+            f"{base}/api/v1/reports/batch/",
+            json={"reports": reports},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    return call
+
+
+def test_two_batches_naming_the_same_new_accounts_in_opposite_orders_both_land(
+    site_server, ministry_token, police_token
+):
+    """Each batch inserts and locks its new accounts; in opposite orders they used to wait
+    for each other until PostgreSQL broke the deadlock and one batch failed with a 500."""
+    _, ministry = ministry_token
+    _, police = police_token
+    for round_ in range(3):
+        accounts = [{"identifier": f"@shared_{round_}_{n:02d}"} for n in range(60)]
+        forward = [report_body(f"F-{round_}-{n}", account=a) for n, a in enumerate(accounts)]
+        backward = [
+            report_body(f"B-{round_}-{n}", account=a) for n, a in enumerate(reversed(accounts))
+        ]
+        first, second = at_once(
+            batch_poster(str(site_server), ministry, forward),
+            batch_poster(str(site_server), police, backward),
+        )
+        assert (first.status_code, second.status_code) == (200, 200), second.text[:300]
+        assert first.json()["created"] == second.json()["created"] == 60
+    assert ChatAccount.objects.count() == 180
+    assert Case.objects.count() == 180
+    assert audit_chain_verify().intact

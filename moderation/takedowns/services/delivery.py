@@ -335,14 +335,16 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
     - `pending` and due for longer than TAKEDOWN_SWEEP_GRACE_SECONDS: its message was lost
       (e.g. Redis was down at approval). Its next_attempt_at is moved to now, so the next
       sweep leaves it alone while the queued message waits for a worker.
-    Rows are claimed with FOR UPDATE SKIP LOCKED, so concurrent sweepers split the work."""
+    Rows are claimed with FOR UPDATE SKIP LOCKED, so concurrent sweepers split the work; only
+    the request rows are locked, never the platform row they are filtered by (an approval's
+    foreign-key check takes a share lock on it at commit: locking it here deadlocked them)."""
     now = timezone.now()
     stuck_before = now - timedelta(seconds=settings.TAKEDOWN_STUCK_AFTER_SECONDS)
     due_before = now - timedelta(seconds=settings.TAKEDOWN_SWEEP_GRACE_SECONDS)
     queued: list[str] = []
     with transaction.atomic(), audit_batch():
         stuck = list(
-            TakedownRequest.objects.select_for_update(skip_locked=True)
+            TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Status.SENT, sent_at__lt=stuck_before)
             .order_by("sent_at")[:limit]
         )
@@ -368,7 +370,7 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
             )
             queued.append(str(request.pk))
         due = list(
-            TakedownRequest.objects.select_for_update(skip_locked=True)
+            TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Status.PENDING, platform__active=True)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_before))
             .exclude(pk__in=queued)

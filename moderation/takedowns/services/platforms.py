@@ -48,7 +48,9 @@ def platform_configure(
     active: bool | None = None,
 ) -> tuple[Platform, bool]:
     """Create or update a platform; only the values given change. Returns (platform, created)."""
-    existing = Platform.objects.select_for_update().filter(slug=slug).first()
+    # NO KEY UPDATE: a platform change never touches its id, so requests referring to the
+    # platform (their foreign-key checks take KEY SHARE) are not held up while it is saved.
+    existing = Platform.objects.select_for_update(no_key=True).filter(slug=slug).first()
     created = existing is None
     platform = existing or Platform(slug=slug, name=name or slug.title())
     changes = {

@@ -112,7 +112,7 @@ def takedown_sla_check(*, limit: int = 1000) -> dict[str, int]:
     marked = warned = 0
     with transaction.atomic(), audit_batch():
         rows = list(
-            TakedownRequest.objects.select_for_update(skip_locked=True)
+            TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("platform")
             .filter(status__in=UNCONFIRMED, deadline__lt=now)
             .filter(Q(overdue_at__isnull=True) | Q(warning_level__lt=3))
