@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint format install clean-data
+.PHONY: run test bench load lint format install clean-data
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) scripts/dev.py bench $(BENCH)
+
+load: $(STAMP)
+	$(PY) scripts/dev.py load
 
 # mypy's Django plugin reads the settings, which need these to be set (nothing connects).
 LINT_ENV := DATABASE_URL=postgresql://lint@127.0.0.1/lint REDIS_URL=redis://127.0.0.1:6379/0 DEBUG=1

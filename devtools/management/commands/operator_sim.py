@@ -29,6 +29,22 @@ class Command(BaseCommand):
         parser.add_argument("--rate-429", type=float, default=0.0, help="share answered 429")
         parser.add_argument("--retry-after", type=int, default=1)
         parser.add_argument("--hang-rate", type=float, default=0.0, help="share left hanging")
+        parser.add_argument("--hang-seconds", type=float, default=30.0)
+        parser.add_argument(
+            "--reset-rate", type=float, default=0.0, help="share whose connection is reset"
+        )
+        parser.add_argument(
+            "--acted-503-rate", type=float, default=0.0, help="share acted on, then answered 503"
+        )
+        parser.add_argument(
+            "--acted-reset-rate", type=float, default=0.0, help="share acted on, then reset"
+        )
+        parser.add_argument(
+            "--acted-hang-rate",
+            type=float,
+            default=0.0,
+            help="share acted on, then answered only after --hang-seconds",
+        )
         parser.add_argument("--latency-ms", type=int, default=0)
         parser.add_argument(
             "--callback-delay",
@@ -41,7 +57,18 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, **options) -> None:
-        for name in ("failure_rate", "rate_429", "hang_rate", "not_found_rate", "refuse_rate"):
+        rates = (
+            "failure_rate",
+            "rate_429",
+            "hang_rate",
+            "not_found_rate",
+            "refuse_rate",
+            "reset_rate",
+            "acted_503_rate",
+            "acted_reset_rate",
+            "acted_hang_rate",
+        )
+        for name in rates:
             if not 0.0 <= options[name] <= 1.0:
                 self.stderr.write(f"--{name.replace('_', '-')} must be between 0 and 1")
                 raise SystemExit(2)
@@ -51,6 +78,11 @@ class Command(BaseCommand):
             rate_429=options["rate_429"],
             retry_after=options["retry_after"],
             hang_rate=options["hang_rate"],
+            hang_seconds=options["hang_seconds"],
+            reset_rate=options["reset_rate"],
+            acted_503_rate=options["acted_503_rate"],
+            acted_reset_rate=options["acted_reset_rate"],
+            acted_hang_rate=options["acted_hang_rate"],
             latency_ms=options["latency_ms"],
             callback_delay=options["callback_delay"],
             not_found_rate=options["not_found_rate"],
