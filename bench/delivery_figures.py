@@ -80,15 +80,15 @@ def second_orders(received: set[str], case_of: dict[str, int]) -> int:
 
 # --- Where PostgreSQL backends wait ----------------------------------------------------------
 
-# The audit chain's lock (moderation/audit/services/chain.py AUDIT_CHAIN_LOCK), as pg_locks
-# shows a bigint advisory lock: its high and low 32 bits.
+# Any advisory lock a backend holds. Until the audit trail became a Merkle tree every write
+# took the chain's advisory lock; now the write path takes none, and this shows it.
 _SAMPLE = """
 SELECT
   count(*) FILTER (WHERE a.xact_start IS NOT NULL),
   count(*) FILTER (WHERE a.wait_event = 'advisory'),
   (SELECT coalesce(h.state, '') || '/' || coalesce(h.wait_event, '')
      FROM pg_locks l JOIN pg_stat_activity h ON h.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s::oid AND l.objid = %s::oid
+    WHERE l.locktype = 'advisory' AND l.granted AND h.datname = current_database()
     LIMIT 1)
 FROM pg_stat_activity a
 WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
@@ -98,13 +98,12 @@ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
 
 class LockSampler(threading.Thread):
     """Samples pg_stat_activity every `interval` s: how many backends have a transaction
-    open, how many of them wait for the audit chain's advisory lock, and what its holder is
-    doing (running SQL, waiting for its client, flushing WAL at commit)."""
+    open, how many of them wait for an advisory lock, and what a holder of one is doing
+    (running SQL, waiting for its client, flushing WAL at commit)."""
 
-    def __init__(self, database_url: str, lock: int, interval: float = 0.05) -> None:
+    def __init__(self, database_url: str, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.url, self.interval = database_url, interval
-        self.lock_ids = (lock >> 32, lock & 0xFFFF_FFFF)
         self.stopping = threading.Event()
         self.samples = 0
         self.in_transaction = 0
@@ -117,7 +116,7 @@ class LockSampler(threading.Thread):
         self.started = time.monotonic()
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self.stopping.wait(self.interval):
-                open_, waiting, holder = conn.execute(_SAMPLE, self.lock_ids).fetchone()
+                open_, waiting, holder = conn.execute(_SAMPLE).fetchone()
                 self.samples += 1
                 self.in_transaction += open_
                 self.waiting += waiting
@@ -149,7 +148,7 @@ class LockSampler(threading.Thread):
         return (
             f"{self.samples} samples: on average {self.in_transaction / self.samples:.1f} "
             f"backends in a transaction, {self.waiting / self.samples:.1f} of them waiting for "
-            f"the audit chain's lock; the lock was held in {held / self.samples:.0%} of samples"
+            f"an advisory lock; one was held in {held / self.samples:.0%} of samples"
             + (f", its holder then: {doing}" if doing else "")
             + f"; about {self.hold_ms(appends):.1f} ms held per appending transaction "
             f"({appends} in {self.seconds:.1f} s)"

@@ -4,7 +4,7 @@
   process and py-spy used, against what the whole machine used and could give, from /proc.
   What is left over is other work on the machine: how disturbed the run was.
 - `WaitSampler`: every 50 ms, what each of the workers' PostgreSQL backends is doing
-  (pg_stat_activity), whether one holds the audit chain's advisory lock (pg_locks), and
+  (pg_stat_activity), whether one holds an advisory lock (pg_locks; the write path takes none), and
   which statement waits when a backend waits for a lock.
 - `profile_summary`: the workers' request time by stage, from `py-spy record --format raw`.
 """
@@ -126,7 +126,8 @@ def _statement_head(query: str) -> str:
 
 class WaitSampler(threading.Thread):
     """What each of our PostgreSQL backends is doing, every 50 ms, and whether one of them
-    holds the audit chain's advisory lock."""
+    holds an advisory lock (the write path takes none since the audit log became a Merkle
+    tree; before, every write took the chain's)."""
 
     SQL = """
         SELECT a.state, a.wait_event_type, a.wait_event, left(a.query, 200),
@@ -162,11 +163,11 @@ class WaitSampler(threading.Thread):
     def _label(state: str, kind: str | None, event: str | None, query: str, holds: bool) -> str:
         if state == "idle":
             return "idle: no transaction (between requests)"
-        held = "holding the chain lock, " if holds else ""
+        held = "holding an advisory lock, " if holds else ""
         if state == "idle in transaction":
             return f"in a transaction, {held}waiting for the worker (Python)"
         if kind == "Lock" and event == "advisory":
-            return "waiting for the audit chain's advisory lock"
+            return "waiting for an advisory lock"
         if kind == "Lock":  # which statement waits for a row another transaction holds
             return f"waiting: Lock {event} in {_statement_head(query)}"
         if kind is None:
@@ -186,10 +187,7 @@ STAGES = [
     ("open cases", "cases_open_for"),
     ("insert reports", "_reports_insert"),
     ("refresh cases", "cases_refresh"),
-    ("audit: whole append", "audit_record_many"),
-    ("audit: take the lock, read the head", "_chain_head_locked"),
-    ("audit: hash the events", "_chained_event"),
-    ("audit: insert the events", "_events_insert"),
+    ("audit: write the events", "audit_record_many"),
     ("commit", "BaseDatabaseWrapper.commit"),
     ("render the answer", "JSONRenderer.render"),
 ]
@@ -263,7 +261,7 @@ def print_where_time_went(
     )
     polls = max(sampler.polls, 1)
     print(
-        f"  the audit chain's lock was held {sampler.lock_held / polls:.0%} and waited for "
+        f"  an advisory lock was held {sampler.lock_held / polls:.0%} and waited for "
         f"{sampler.lock_waited / polls:.0%} of the run; a worker waited for rows another "
         f"held {sampler.row_waited / polls:.0%} ({sampler.polls:,} polls). The backends' time:"
     )

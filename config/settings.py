@@ -93,6 +93,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL"))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# The role the application runs as, when migrations run as the schema's owner (config/dbroles.py):
+# `migrate` grants it what it needs, the audit log's tables INSERT and SELECT only.
+DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", "")
 # Django's native psycopg 3 pool pays off in long-lived threaded web workers; it is off by
 # default because every Celery/RQ process and the test runner hold a single connection.
 if env_bool("DATABASE_POOL", False):
@@ -369,3 +372,22 @@ INTAKE_API_RATE = env_str("INTAKE_API_RATE", "600/min")
 PUBLIC_REPORT_RATE_PER_HOUR = env_int("PUBLIC_REPORT_RATE_PER_HOUR", 10, minimum=1)
 # Proof-of-work difficulty of the public form's captcha (ALTCHA): the largest number to try.
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 50_000, minimum=10)
+
+# --- The audit log: sealing, signed checkpoints, the witness (issue 13) -------------------------
+# moderation/audit/services/log.py and checkpoints.py. The signing key is a file the database
+# never sees (PEM, PKCS#8 Ed25519; `make run` makes one under .data/). The checkpoint and leaf
+# files are append-only copies outside PostgreSQL, in private storage.
+AUDIT_LOG_ORIGIN = env_str("AUDIT_LOG_ORIGIN", "saring.local/audit-log")
+AUDIT_SIGNING_KEY_FILE = env_str("AUDIT_SIGNING_KEY_FILE", str(DATA_DIR / "audit-signing.key"))
+# The public half (`manage.py audit_key` prints it), for processes that must not hold the key.
+AUDIT_VERIFIER_KEY = env_str("AUDIT_VERIFIER_KEY", "")
+AUDIT_CHECKPOINT_FILE = env_str(
+    "AUDIT_CHECKPOINT_FILE", str(PRIVATE_MEDIA_ROOT / "audit" / "checkpoints.txt")
+)
+AUDIT_LEAF_FILE = env_str("AUDIT_LEAF_FILE", str(PRIVATE_MEDIA_ROOT / "audit" / "leaves.bin"))
+# Another agency's witness: each checkpoint is POSTed there with a consistency proof.
+AUDIT_WITNESS_URL = env_str("AUDIT_WITNESS_URL", "").rstrip("/")
+AUDIT_WITNESS_TIMEOUT_SECONDS = env_float("AUDIT_WITNESS_TIMEOUT_SECONDS", 5.0, minimum=0.1)
+# How often the sequencer seals new events, and signs a checkpoint while there are new leaves.
+AUDIT_SEAL_INTERVAL_SECONDS = env_float("AUDIT_SEAL_INTERVAL_SECONDS", 0.25, minimum=0.01)
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_float("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 5.0, minimum=0.1)

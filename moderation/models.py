@@ -288,8 +288,25 @@ class DeliveryAttempt(models.Model):
         return str(self.OUTCOME_LABELS.get(self.outcome, self.outcome))
 
 
+class _NextAuditNumber(models.Func):
+    """The next event number from the event sequence: lock-free, in the order of writing."""
+
+    template = "nextval('saring_audit_event_number')"
+    output_field = models.BigIntegerField()
+
+
+class _CurrentTransactionId(models.Func):
+    """The writing transaction's id (xid8 as bigint): the sequencer seals an event only once
+    every transaction with a smaller id has ended (moderation/audit/services/log.py)."""
+
+    template = "(pg_current_xact_id()::text::bigint)"
+    output_field = models.BigIntegerField()
+
+
 class AuditEvent(models.Model):
-    """Append-only and hash-chained (DESIGN.md "The audit trail")."""
+    """Append-only; a leaf of the audit log's Merkle tree once sealed (DESIGN.md "The audit
+    trail", moderation/audit/services/log.py). Writers insert without any lock: the number
+    comes from a sequence and the transaction id from PostgreSQL."""
 
     class ActorKind(models.TextChoices):
         USER = "user", _("Staff user")
@@ -298,7 +315,8 @@ class AuditEvent(models.Model):
         PUBLIC = "public", _("Member of the public")
         SYSTEM = "system", _("System")
 
-    sequence = models.BigIntegerField(unique=True)
+    sequence = models.BigIntegerField(unique=True, db_default=_NextAuditNumber())
+    xid = models.BigIntegerField(db_default=_CurrentTransactionId(), editable=False)
     created_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
@@ -311,8 +329,11 @@ class AuditEvent(models.Model):
     subject_label = models.CharField(max_length=300, blank=True)
     data = models.JSONField(default=dict)
     ip_address = models.CharField(max_length=45, blank=True)  # as the web server saw it
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # The hash chain this trail used before it became a Merkle tree: kept as written on the
+    # events from then (they are the tree's first leaves, hashed with these two fields);
+    # empty on later events.
+    prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
+    hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         indexes = [
@@ -320,10 +341,64 @@ class AuditEvent(models.Model):
             models.Index(fields=["subject_type", "subject_id"], name="audit_subject_idx"),
             models.Index(fields=["actor_user", "created_at"], name="audit_actor_time_idx"),
             models.Index(fields=["created_at"], name="audit_time_idx"),
+            models.Index(fields=["xid", "sequence"], name="audit_xid_idx"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action}"
+
+
+class AuditLeaf(models.Model):
+    """One event's place in the Merkle tree: leaf `index` (from 0), in sealing order."""
+
+    index = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="leaf")
+    hash = models.BinaryField()  # SHA-256(0x00 || the event's canonical bytes)
+
+    def __str__(self) -> str:
+        return f"leaf {self.index}"
+
+
+class AuditNode(models.Model):
+    """A complete subtree above the leaves: 2**level leaves from index << level. Kept so an
+    inclusion or consistency proof reads O(log n) rows instead of hashing the tree."""
+
+    pk = models.CompositePrimaryKey("level", "index")
+    level = models.SmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"node {self.level}/{self.index}"
+
+
+class AuditTreeHead(models.Model):
+    """The tree after each sealing, append-only: its size, root, the right edge's complete
+    subtrees (largest first) to append to, and how far the sequencer has read."""
+
+    size = models.BigIntegerField(primary_key=True)
+    root = models.BinaryField()
+    frontier = models.BinaryField()  # the right edge's subtree hashes, 32 bytes each
+    last_xid = models.BigIntegerField()
+    last_sequence = models.BigIntegerField()
+    sealed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"tree of {self.size}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed checkpoint (c2sp.org/tlog-checkpoint), as also written outside PostgreSQL and
+    sent to the witness. The key that signed it is never in the database."""
+
+    size = models.BigIntegerField(primary_key=True)
+    root = models.BinaryField()
+    signed_at = models.DateTimeField()
+    note = models.TextField()  # the signed note, byte for byte
+    witness = models.CharField(max_length=200, blank=True)  # what the witness answered
+
+    def __str__(self) -> str:
+        return f"checkpoint at {self.size}"
 
 
 def _export_storage():
@@ -422,3 +497,8 @@ class DashboardRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"Dashboard refresh at {self.refreshed_at}"
+
+
+# The audit log's tables: triggers refuse UPDATE, DELETE and TRUNCATE on them, and the runtime
+# database role may only INSERT and SELECT them (config/dbroles.py).
+APPEND_ONLY_MODELS = (AuditEvent, AuditLeaf, AuditNode, AuditTreeHead, AuditCheckpoint)

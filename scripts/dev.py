@@ -17,6 +17,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -93,6 +94,85 @@ def ensure_database(admin_uri: str, name: str) -> str:
             conn.execute(f'CREATE DATABASE "{name}"')
     base, _, query = admin_uri.partition("?")
     return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+# Least privilege (config/dbroles.py): migrations run as the owner, every process as the app.
+OWNER_ROLE, APP_ROLE = "saring_owner", "saring_app"
+
+
+# What an earlier run's superuser created in the database goes to the owner (tables, views,
+# sequences of their own, functions; not the extensions' objects).
+GIVE_TO_OWNER = """
+DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT c.oid::regclass AS name, c.relkind FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'S', 'p')
+             AND pg_get_userbyid(c.relowner) <> 'saring_owner'
+             AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')))
+  LOOP
+    EXECUTE format(CASE WHEN r.relkind = 'S' THEN 'ALTER SEQUENCE %s OWNER TO saring_owner'
+                        ELSE 'ALTER TABLE %s OWNER TO saring_owner' END, r.name);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> 'saring_owner'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                             WHERE d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO saring_owner', r.name);
+  END LOOP;
+END $$
+"""
+
+
+def with_user(url: str, user: str) -> str:
+    """The same database URL for another role (trust or peer authentication: no password)."""
+    scheme, _, rest = url.partition("://")
+    _, at, host = rest.rpartition("@")
+    return f"{scheme}://{user}@{host if at else rest}"
+
+
+def database_roles(env: dict[str, str]) -> None:
+    """Make the owner and app roles, give the owner the database (and whatever an earlier
+    run's superuser created in it), and point the processes at the app role. Leaves the
+    environment alone where DATABASE_OWNER_URL is set (roles made by hand) or the server
+    will not let us make roles (one role for everything, with a warning)."""
+    import psycopg
+    from psycopg import sql
+
+    if env.get("DATABASE_OWNER_URL"):
+        env.setdefault("DATABASE_RUNTIME_ROLE", APP_ROLE)
+        return
+    admin = env["DATABASE_URL"]
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            database = conn.info.dbname
+            for role, extra in ((OWNER_ROLE, "CREATEDB"), (APP_ROLE, "NOCREATEDB")):
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                    conn.execute(
+                        sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEROLE " + extra).format(
+                            sql.Identifier(role)
+                        )
+                    )
+            conn.execute(
+                sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(database), sql.Identifier(OWNER_ROLE)
+                )
+            )
+            conn.execute(GIVE_TO_OWNER)
+    except psycopg.Error as exc:
+        say(f"one database role for everything: cannot make {OWNER_ROLE}/{APP_ROLE} ({exc})")
+        return
+    env["DATABASE_OWNER_URL"] = with_user(admin, OWNER_ROLE)
+    env["DATABASE_URL"] = with_user(admin, APP_ROLE)
+    env["DATABASE_RUNTIME_ROLE"] = APP_ROLE
+
+
+def migrate(env: dict[str, str]) -> None:
+    """Migrations as the owner; they end by granting the app role its privileges."""
+    owner = dict(env, DATABASE_URL=env.get("DATABASE_OWNER_URL", env["DATABASE_URL"]))
+    manage(owner, "migrate", "--noinput", "-v", "0")
 
 
 class EmbeddedRedis:
@@ -211,6 +291,29 @@ def _announce_when_ready(url: str, honcho: subprocess.Popen) -> None:
             time.sleep(0.5)
 
 
+def audit_log_setup(env: dict[str, str]) -> str:
+    """The audit log's signing key under .data/ (made once) and our own witness's address;
+    return a line saying where the checkpoints go."""
+    env.setdefault("WITNESS_PORT", str(free_port(8026)))
+    env.setdefault("AUDIT_WITNESS_URL", f"http://127.0.0.1:{env['WITNESS_PORT']}")
+    key = subprocess.run(
+        [PYTHON, "manage.py", "audit_key", "--create"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    private = Path(env.get("PRIVATE_MEDIA_ROOT", DATA / "private"))
+    checkpoints = env.get("AUDIT_CHECKPOINT_FILE", str(private / "audit" / "checkpoints.txt"))
+    return (
+        f"  Audit checkpoints: signed by {key}\n"
+        f"    written to {checkpoints}\n"
+        f"    witnessed at {env['AUDIT_WITNESS_URL']}/ (our stand-in witness; open it to watch"
+        " them arrive)"
+    )
+
+
 def run() -> int:
     _stop_on_terminate()
     env, stoppers = services(for_tests=False)
@@ -225,9 +328,11 @@ def run() -> int:
     env.setdefault("PYTHONUNBUFFERED", "1")
     honcho = None
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
+        database_roles(env)
+        migrate(env)
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "seed_demo")
+        print(f"\n{audit_log_setup(env)}", flush=True)
         print(f"\n  Saring is starting at {url}  (Ctrl-C stops everything)\n", flush=True)
         honcho = subprocess.Popen(
             [str(Path(PYTHON).parent / "honcho"), "-f", "Procfile", "start"], cwd=ROOT, env=env
@@ -257,6 +362,12 @@ def test(args: list[str]) -> int:
     env.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
     env["PRIVATE_MEDIA_ROOT"] = str(DATA / "test-private")
     env["STATIC_ROOT"] = str(DATA / "test-static")
+    # The tests make and migrate their own database, so they connect as the server's admin
+    # (the owner); the roles exist, and migrating grants the app role its privileges.
+    roles = dict(env)
+    database_roles(roles)
+    if "DATABASE_RUNTIME_ROLE" in roles:
+        env["DATABASE_RUNTIME_ROLE"] = roles["DATABASE_RUNTIME_ROLE"]
     try:
         manage(env, "collectstatic", "--noinput", "-v", "0")
         return subprocess.run([PYTHON, "-m", "pytest", *args], cwd=ROOT, env=env).returncode
@@ -470,11 +581,18 @@ def load(args: list[str]) -> int:
     )
     honcho = None
     try:
-        manage(env, "migrate", "--noinput", "-v", "0")
+        database_roles(env)
+        migrate(env)
+        owner = dict(env, DATABASE_URL=env.get("DATABASE_OWNER_URL", env["DATABASE_URL"]))
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "seed_demo")
+        env["WITNESS_PORT"] = str(free_port())
+        env["WITNESS_STORE"] = str(work / "witness")  # this run's log is new: so is its witness
+        shutil.rmtree(work / "witness", ignore_errors=True)
+        audit_log_setup(env)
         say(f"loading {cases} open cases for the moderators to work on")
-        manage(env, "seed_bulk", "--cases", cases, "--reports", str(int(cases) * 3))
+        # Bulk loading resets id sequences and analyses tables: the owner's work.
+        manage(owner, "seed_bulk", "--cases", cases, "--reports", str(int(cases) * 3))
         subprocess.run(
             [PYTHON, "-m", "bench.load_people", env["SARING_LOAD_PEOPLE"], json.dumps(counts)],
             cwd=ROOT,

@@ -135,11 +135,15 @@ def _audit_trail_flushable(request):
     request.getfixturevalue("transactional_db")
     from django.db import connection
 
+    from tests.support.auditlog import AUDIT_TABLES
+
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE moderation_auditevent ENABLE TRIGGER audit_refuse_truncate")
+        for table in AUDIT_TABLES:
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER audit_refuse_truncate")
     yield
     with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE moderation_auditevent DISABLE TRIGGER audit_refuse_truncate")
+        for table in AUDIT_TABLES:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER audit_refuse_truncate")
 
 
 # --- Intake (issue 3) ---------------------------------------------------------------------

@@ -1,31 +1,36 @@
-"""The audit trail: append-only and hash-chained (DESIGN.md "The audit trail"), and the
-auditors' pages and exports.
+"""The audit trail: append-only events sealed into a Merkle tree with signed checkpoints
+(DESIGN.md "The audit trail"), and the auditors' pages and exports.
 
 The public face, for every app and area that changes state: `audit_record` (one event) and
-`audit_record_many` (a batch) in the caller's transaction, with an `Actor`; and
-`audit_chain_verify` for the command. Everything else stays inside the area.
+`audit_record_many` (a batch) in the caller's transaction, with an `Actor`. For the commands
+(the sequencer, `audit_verify`, `audit_key`) and the stand-in witness: sealing and signing
+(`run_sequencer`), verification (`log_verify`) and the signing key. verifier/saring_verify.py is
+the standalone verifier they share with outsiders.
 """
 
 from moderation.audit.services.chain import (
-    GENESIS_HASH,
     Actor,
     AuditEntry,
-    ChainReport,
-    audit_chain_verify,
     audit_record,
     audit_record_many,
-    canonical_fields,
-    event_hash,
 )
+from moderation.audit.services.checkpoints import (
+    SigningKeyMissing,
+    create_signing_key,
+    run_sequencer,
+    verifier_key,
+)
+from moderation.audit.services.log import LogReport, log_verify
 
 __all__ = [
-    "GENESIS_HASH",
     "Actor",
     "AuditEntry",
-    "ChainReport",
-    "audit_chain_verify",
+    "LogReport",
+    "SigningKeyMissing",
     "audit_record",
     "audit_record_many",
-    "canonical_fields",
-    "event_hash",
+    "create_signing_key",
+    "log_verify",
+    "run_sequencer",
+    "verifier_key",
 ]

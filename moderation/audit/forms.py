@@ -104,3 +104,26 @@ class ExportRequestForm(DecisionLogFilterForm):
         required=False,
         help_text=_("Public reporters' names, e-mails and phones are masked unless ticked."),
     )
+
+
+class CheckpointForm(forms.Form):
+    """An older checkpoint someone kept, to check today's log against."""
+
+    checkpoint = forms.FileField(
+        label=_("A checkpoint you kept (optional)"),
+        required=False,
+        help_text=_("The signed checkpoint file as downloaded from this page or the witness."),
+    )
+
+    MAX_BYTES = 16 * 1024
+
+    def clean_checkpoint(self) -> str | None:
+        upload = self.cleaned_data.get("checkpoint")
+        if not upload:
+            return None
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("A checkpoint is a few lines; this file is too large."))
+        try:
+            return upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise forms.ValidationError(_("A checkpoint is UTF-8 text; this file is not.")) from exc

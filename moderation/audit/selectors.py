@@ -9,7 +9,6 @@ the page showed. Filters are plain strings (as stored on an Export); dates are W
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +23,9 @@ from config.clock import wib_day_start
 from config.spreadsheet import cell_sql
 from moderation.keyset import cursor_decode, cursor_encode
 from moderation.models import (
+    AuditCheckpoint,
     AuditEvent,
+    AuditTreeHead,
     Case,
     Decision,
     DeliveryAttempt,
@@ -60,11 +61,11 @@ def utc_range(filters: dict[str, str]) -> tuple[datetime | None, datetime | None
 
 
 def audit_summary() -> dict[str, Any]:
-    """The overview's figures: how many events and decisions, and the chain's head."""
+    """The overview's figures: how many events and decisions, and the log's latest checkpoint."""
     return {
         "events": AuditEvent.objects.count(),
         "decisions": Decision.objects.count(),
-        "head": audit_chain_head(),
+        "head": audit_log_state(),
     }
 
 
@@ -138,6 +139,7 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
     ("decision_id", "id"),
     ("decided_at", "created_at"),
     ("case_id", "case_id"),
+    ("case_opened_at", "case__opened_at"),
     ("platform", "case__account__platform__slug"),
     ("account", "case__account__identifier"),
     ("account_display_name", "case__account__display_name"),
@@ -280,8 +282,32 @@ def recent_exports(*, limit: int = 10) -> list[Export]:
     return list(Export.objects.select_related("requested_by").order_by("-created_at")[:limit])
 
 
-def audit_chain_head() -> Mapping[str, Any] | None:
-    return AuditEvent.objects.order_by("-sequence").values("sequence", "hash", "created_at").first()
+@dataclass(frozen=True)
+class LogState:
+    """What the auditor's pages show of the log: the latest checkpoint, the sealed tree and
+    how many events wait to be sealed."""
+
+    checkpoint: AuditCheckpoint | None
+    sealed: int
+    sealed_at: Any
+    unsealed: int
+
+    @property
+    def root_hex(self) -> str:
+        return bytes(self.checkpoint.root).hex() if self.checkpoint else ""
+
+
+def audit_log_state() -> LogState:
+    checkpoint = AuditCheckpoint.objects.order_by("-size").first()
+    head = (
+        AuditTreeHead.objects.order_by("-size").values("size", "sealed_at", "last_sequence").first()
+    )
+    sealed = head["size"] if head else 0
+    # Events are numbered in writing order and sealed in (transaction, number) order, so this
+    # counts from the last sealed number: a close estimate, never a full count.
+    after = head["last_sequence"] if head else 0
+    unsealed = AuditEvent.objects.filter(sequence__gt=after, leaf__isnull=True).count()
+    return LogState(checkpoint, sealed, head["sealed_at"] if head else None, unsealed)
 
 
 # --- one case's full history -----------------------------------------------------------
@@ -372,6 +398,7 @@ def decision_log_csv_copy(*, filters: dict[str, str], include_contacts: bool) ->
         "decision_id": "d.id",
         "decided_at": _utc_text("d.created_at"),
         "case_id": "d.case_id",
+        "case_opened_at": _utc_text("c.opened_at"),
         "platform": "p.slug",
         "account": cell_sql("a.identifier"),
         "account_display_name": cell_sql("a.display_name"),

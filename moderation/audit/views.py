@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -16,20 +16,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.http import client_ip, wants_partial
 from config.roles import Role, role_required
-from moderation.audit.forms import AuditTrailFilterForm, DecisionLogFilterForm, ExportRequestForm
+from moderation.audit.forms import (
+    AuditTrailFilterForm,
+    CheckpointForm,
+    DecisionLogFilterForm,
+    ExportRequestForm,
+)
 from moderation.audit.selectors import (
-    audit_chain_head,
+    audit_log_state,
     audit_summary,
     audit_trail_page,
     case_history,
     decision_log_page,
     recent_exports,
 )
-from moderation.audit.services import exports
-from moderation.audit.services.chain import audit_chain_verify
+from moderation.audit.services import checkpoints, exports, log
 from moderation.keyset import BadCursor
 from moderation.models import Export
 from reports.access import reporter_contact_for
+from verifier import saring_verify
 
 auditor_only = role_required(Role.AUDITOR)
 TEMPLATES = "moderation/audit/"
@@ -81,16 +86,51 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, TEMPLATES + "case.html", {"history": history})
 
 
+def _verifier_key() -> str | None:
+    try:
+        return checkpoints.verifier_key()
+    except checkpoints.SigningKeyMissing:
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 @auditor_only
 def chain(request: HttpRequest) -> HttpResponse:
-    context = {"head": audit_chain_head(), "report": None}
-    if request.method == "POST":
-        context["report"] = audit_chain_verify()
-        context["head"] = audit_chain_head()
-        if wants_partial(request):
-            return render(request, TEMPLATES + "chain.html#result", context)
-    return render(request, TEMPLATES + "chain.html", context)
+    """The log's latest checkpoint to keep, and a verification, against an older checkpoint
+    when one is uploaded."""
+    posted = request.method == "POST"
+    form = CheckpointForm(request.POST, request.FILES) if posted else CheckpointForm()
+    context = {"form": form, "report": None, "key": _verifier_key(), "state": None}
+    if posted and form.is_valid():
+        checkpoint = None
+        if form.cleaned_data["checkpoint"]:
+            try:
+                checkpoint = saring_verify.open_checkpoint(
+                    form.cleaned_data["checkpoint"], context["key"] or ""
+                )
+            except saring_verify.BadNote as exc:
+                form.add_error("checkpoint", _("This is not a checkpoint of this log: %s") % exc)
+        if form.is_valid():
+            context["report"] = log.log_verify(checkpoint)
+    context["state"] = audit_log_state()
+    status = 400 if posted and not form.is_valid() else 200
+    if posted and wants_partial(request):  # htmx swaps 2xx answers only: the error is in it
+        return render(request, TEMPLATES + "chain.html#result", context)
+    return render(request, TEMPLATES + "chain.html", context, status=status)
+
+
+@require_GET
+@auditor_only
+def checkpoint_download(request: HttpRequest) -> HttpResponse:
+    checkpoint = checkpoints.latest_checkpoint()
+    if checkpoint is None:
+        raise Http404
+    response = HttpResponse(checkpoint.note, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="saring-checkpoint-{checkpoint.size}.txt"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST
@@ -138,13 +178,36 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
+@require_GET
+@auditor_only
+def export_proof(request: HttpRequest, pk: int) -> HttpResponse:
+    """The export's proof bundle: a JSON file to give with the export to whoever must check it."""
+    export = get_object_or_404(Export, pk=pk, status=Export.Status.DONE)
+    try:
+        bundle = exports.export_proof_bundle(export=export)
+    except exports.ProofNotReady:
+        response = HttpResponse(
+            _("The log has not sealed and signed this export yet; try again in a few seconds."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = "5"
+        return response
+    response = JsonResponse(bundle, json_dumps_params={"indent": 1})
+    response["Content-Disposition"] = f'attachment; filename="export-{export.pk}.proof.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 urlpatterns = [
     path("audit/", audit_home, name="audit_home"),
     path("audit/decisions/", decision_log, name="audit_decisions"),
     path("audit/trail/", audit_trail, name="audit_trail"),
     path("audit/cases/<int:pk>/", case_detail, name="audit_case"),
     path("audit/chain/", chain, name="audit_chain"),
+    path("audit/chain/checkpoint/", checkpoint_download, name="audit_checkpoint"),
     path("audit/exports/", export_create, name="audit_export_create"),
     path("audit/exports/<int:pk>/", export_detail, name="audit_export"),
     path("audit/exports/<int:pk>/download/", export_download, name="audit_export_download"),
+    path("audit/exports/<int:pk>/proof/", export_proof, name="audit_export_proof"),
 ]

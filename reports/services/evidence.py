@@ -37,7 +37,8 @@ class CheckedImage:
     width: int
     height: int
     original_name: str
-    original_sha256: str
+    original_sha256: str  # of the bytes exactly as received (chain of custody)
+    original_size: int
 
 
 def evidence_check(upload: UploadedFile) -> CheckedImage:
@@ -105,6 +106,7 @@ def evidence_check(upload: UploadedFile) -> CheckedImage:
         height=height,
         original_name=name,
         original_sha256=hashlib.sha256(data).hexdigest(),
+        original_size=len(data),
     )
 
 
@@ -145,6 +147,7 @@ def evidence_store(
                     "size": evidence.size,
                     "sha256": evidence.sha256,
                     "original_sha256": image.original_sha256,
+                    "original_size": image.original_size,
                     "original_name": image.original_name,
                 }
             },

@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from accounts.models import ChatAccount, Platform
-from moderation.audit.services.chain import audit_chain_verify
 from moderation.models import AuditEvent, Case, LegalBasis
 from reports.models import Report, SourceOrganisation
 
@@ -28,7 +27,6 @@ def test_it_seeds_demo_reports_through_the_intake_service():
     call_command("seed_demo", reports=60, stdout=out)
     assert Report.objects.count() == 60
     assert AuditEvent.objects.filter(action="report.received").count() == 60
-    assert audit_chain_verify().intact
     for case in Case.objects.all():
         assert case.report_count == case.reports.count()
         assert case.priority > 0

@@ -28,6 +28,8 @@ EXPECTED = {
     "beat": "celery -A config beat",
     "rqworker": "manage.py rqworker",
     "operator": "manage.py operator_sim",
+    "sequencer": "manage.py audit_sequencer",
+    "witness": "manage.py witness",
 }
 HOMES = {"moderator": "/queue/", "supervisor": "/queue/", "auditor": "/audit/", "admin": "/admin/"}
 
@@ -180,6 +182,17 @@ def test_make_run_on_a_fresh_machine_and_again(data_dir):
         for username, home in HOMES.items():
             response = sign_in(first.base, username)
             assert (response.status_code, response.url) == (200, first.base + home), username
+        # The audit log: where checkpoints go is printed, and the demo's events reach the
+        # witness as a signed checkpoint within seconds.
+        assert "Audit checkpoints: signed by saring.local/audit-log+" in first.output
+        witness = first.output.split("witnessed at ")[1].split()[0]
+        deadline = time.monotonic() + 60
+        while "Latest tree size: 0<" in (page := requests.get(witness, timeout=5).text):
+            assert time.monotonic() < deadline, "no checkpoint reached the witness"
+            time.sleep(0.5)
+        assert "Checkpoints witnessed" in page
+        # The owner and app roles were made (else every process would run as one role).
+        assert "one database role for everything" not in first.output
     finally:
         first.stop("ctrl-c")
     gone, alive = psutil.wait_procs(children, timeout=15)

@@ -198,14 +198,19 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:audit_trail":       row(LOGIN, 403,       403,       OK,       403,          403,      LOGIN),
     "moderation:audit_case":        row(LOGIN, 403,       403,       OK,       403,          403,      LOGIN,
                                         kwargs={"pk": lambda w: w.report.case_id}),
-    # GET shows the chain's head; POST verifies the whole chain.
+    # GET shows the log's latest checkpoint; POST verifies the whole log. The checkpoint
+    # download is a 404 until the sequencer has signed one.
     "moderation:audit_chain":       [row(LOGIN, 403,      403,       OK,       403,          403,      LOGIN),
                                      row(LOGIN, 403,      403,       OK,       403,          403,      LOGIN, method="POST")],
+    "moderation:audit_checkpoint":  row(LOGIN, 403,       403,       (OK, 404), 403,         403,      LOGIN),
     "moderation:audit_export_create": row(LOGIN, 403,     403,       (REDIRECT, 400), 403,   403,      LOGIN,
                                         method="POST", data={"format": "csv"}),
     "moderation:audit_export":      row(LOGIN, 403,       403,       OK,       403,          403,      LOGIN,
                                         kwargs={"pk": lambda w: w.export.pk}),
     "moderation:audit_export_download": row(LOGIN, 403,   403,       OK,       403,          403,      LOGIN,
+                                        kwargs={"pk": lambda w: w.export.pk}),
+    # The proof bundle: 409 until the log has sealed and signed the export's completion.
+    "moderation:audit_export_proof": row(LOGIN, 403,      403,       (OK, 409), 403,         403,      LOGIN,
                                         kwargs={"pk": lambda w: w.export.pk}),
     # --- Accounts and search: everyone who reviews or audits.
     "moderation:account":           row(LOGIN, OK,        OK,        OK,       403,          403,      LOGIN,

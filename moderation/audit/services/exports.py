@@ -8,12 +8,14 @@ private `exports` storage with its SHA-256 and row count. Completion is an audit
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import csv
 import hashlib
 import io
 import json
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -21,6 +23,7 @@ from typing import IO, Any
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from psycopg import ClientCursor
 
@@ -31,20 +34,22 @@ from moderation.audit.selectors import (
     decision_log_csv_copy,
     decision_log_export_rows,
 )
+from moderation.audit.services import log
 from moderation.audit.services.chain import Actor, audit_record
-from moderation.models import Export
+from moderation.models import AuditCheckpoint, AuditEvent, Export
 from reports.access import mask_email, mask_name, mask_phone
+from verifier import saring_verify
 
 CHUNK_ROWS = 5000
 # The RQ job that writes an export, by name: the service queues it without importing the
 # jobs module (which imports this one).
 EXPORT_JOB = "moderation.audit.jobs.export_job"
-EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "xlsx": "xlsx", "dsa": "json"}
+EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "xlsx": "xlsx", "dsa": "zip"}
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/x-ndjson; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "dsa": "application/json; charset=utf-8",
+    "dsa": "application/zip",
 }
 
 _INDEX = {name: i for i, name in enumerate(EXPORT_HEADER)}
@@ -52,6 +57,7 @@ _DATETIME_COLUMNS = [
     _INDEX[name]
     for name in (
         "decided_at",
+        "case_opened_at",
         "approved_at",
         "takedown_issued_at",
         "takedown_deadline",
@@ -150,68 +156,83 @@ def _record(row: tuple, include_contacts: bool) -> dict[str, Any]:
 
 
 # --- the EU DSA Transparency Database's "statement of reasons" -------------------------
+#
+# The Transparency Database (transparency.dsa.ec.europa.eu) is where EU online platforms file
+# their statements of reasons (DSA Art. 17, 24(5)). Saring is not such a platform: this file is
+# "DSA-shaped", for exchanging takedown decisions with platforms that report there, in the
+# fields and values its validator accepts (the revised schema, mandatory since 2025-07-01;
+# tests/audit/dsa_rules.py). Only a restriction is a statement: approved takedowns only.
 
-# Our categories in the Transparency Database's vocabulary (its STATEMENT_CATEGORY_* list).
+# Our categories in the database's STATEMENT_CATEGORY_* list, and its keywords for them.
+_PROHIBITED = ("STATEMENT_CATEGORY_UNSAFE_AND_PROHIBITED_PRODUCTS", ["KEYWORD_PROHIBITED_PRODUCTS"])
 DSA_CATEGORY = {
-    "prostitution": "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
-    "pornography": "STATEMENT_CATEGORY_PORNOGRAPHY_OR_SEXUALIZED_CONTENT",
-    "child_sexual_abuse": "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
-    "gambling": "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS",
-    "fraud": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
-    "illegal_finance": "STATEMENT_CATEGORY_SCAMS_AND_FRAUD",
-    "terrorism": "STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY",
-    "drugs": "STATEMENT_CATEGORY_UNSAFE_AND_ILLEGAL_PRODUCTS",
-    "hate_speech": "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH",
-    "disinformation": "STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS",
-    "other": "STATEMENT_CATEGORY_SCOPE_OF_PLATFORM_SERVICE",
+    "prostitution": ("STATEMENT_CATEGORY_VIOLENCE", ["KEYWORD_HUMAN_EXPLOITATION"]),
+    "pornography": ("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", ["KEYWORD_ADULT_SEXUAL_MATERIAL"]),
+    "child_sexual_abuse": (
+        "STATEMENT_CATEGORY_PROTECTION_OF_MINORS",
+        ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
+    ),
+    "gambling": _PROHIBITED,
+    "fraud": ("STATEMENT_CATEGORY_SCAMS_AND_FRAUD", []),
+    "illegal_finance": ("STATEMENT_CATEGORY_SCAMS_AND_FRAUD", []),
+    "terrorism": ("STATEMENT_CATEGORY_RISK_FOR_PUBLIC_SECURITY", ["KEYWORD_TERRORIST_CONTENT"]),
+    "drugs": _PROHIBITED,
+    "hate_speech": ("STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", ["KEYWORD_HATE_SPEECH"]),
+    "disinformation": ("STATEMENT_CATEGORY_NEGATIVE_EFFECTS_ON_CIVIC_DISCOURSE_OR_ELECTIONS", []),
+    "other": ("STATEMENT_CATEGORY_NOT_SPECIFIED_NOTICE", []),
 }
-DSA_CATEGORY_SPECIFICATION = {
-    "child_sexual_abuse": ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"],
-}
+DSA_BATCH = 100  # statements a file: the database's batch endpoint takes 1 to 100
+DSA_LEGAL_GROUND_MAX = 500
+DSA_EXPLANATION_MAX = 2000
+SOURCE_NAMES = {"ministry": "the ministry", "police": "the police", "agency": "a state agency"}
 
 
-def dsa_statement(row: tuple, *, include_contacts: bool) -> dict[str, Any]:
-    """One decision as a statement of reasons, with what the schema cannot hold under "saring".
+def _within(text: str, limit: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
-    Only an approved takedown restricts anything: for other decisions the decision_* fields
-    are empty and `saring.restriction_applied` is false, so every decision stays in the file.
-    """
-    r = _record(row, include_contacts)
-    restricted = r["decision"] == "propose_takedown" and r["approval_verdict"] == "approved"
-    kinds = [k for k in (r["source_kinds"] or "").split(",") if k]
-    applied = r["takedown_issued_at"] or r["approved_at"] or r["decided_at"]
-    source_type = (
-        "SOURCE_TYPE_OTHER_NOTIFICATION"
-        if set(kinds) & {"ministry", "police", "agency"}
-        else "SOURCE_ARTICLE_16"
+
+def dsa_restricts(row: tuple) -> bool:
+    """Only an approved takedown restricts anything, so only it is a statement of reasons."""
+    return row[_INDEX["decision"]] == "propose_takedown" and (
+        row[_INDEX["approval_verdict"]] == "approved"
     )
+
+
+def dsa_statement(row: tuple) -> dict[str, Any]:
+    """One approved takedown as a statement of reasons. `decision_facts` holds no personal
+    data (DSA Art. 24(5)): no account name or number, no reporter; what the schema cannot
+    hold (our country, legal basis, order reference, approver) is under "saring"."""
+    r = _record(row, include_contacts=False)
+    kinds = [k for k in (r["source_kinds"] or "").split(",") if k]
+    authorities = [SOURCE_NAMES[k] for k in kinds if k in SOURCE_NAMES]
+    applied = r["takedown_issued_at"] or r["approved_at"] or r["decided_at"]
+    category, keywords = DSA_CATEGORY.get(r["category"] or "", DSA_CATEGORY["other"])
     facts = (
-        f"{r['report_count']} report(s) from {', '.join(kinds) or 'unknown sources'} about the "
-        f"{r['platform']} account {r['account']}. Decision: {r['decision']}"
-        + (f", {r['approval_verdict']} by a supervisor" if r["approval_verdict"] else "")
-        + (f"; takedown request {r['takedown_status']}" if r["takedown_status"] else "")
+        f"{r['report_count']} report(s) about a chat account on {r['platform']}"
+        + (f", among them an order from {' and '.join(authorities)}" if authorities else "")
+        + (", from members of the public" if "public" in kinds else "")
+        + ". A moderator proposed taking the account down and a second person, a supervisor,"
+        " approved it; the platform operator was ordered to terminate the account"
+        + (f" (request {r['takedown_status'].replace('_', ' ')})" if r["takedown_status"] else "")
         + "."
     )
-    return {
+    statement: dict[str, Any] = {
         "puid": f"saring-decision-{r['decision_id']}",
-        "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"] if restricted else [],
-        "decision_account": "DECISION_ACCOUNT_TERMINATED" if restricted else None,
-        "decision_monetary": None,
-        "decision_provision": None,
+        "decision_account": "DECISION_ACCOUNT_TERMINATED",
         "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
-        "illegal_content_legal_ground": r["legal_basis"] or "",
-        "illegal_content_explanation": r["rationale"],
-        "category": DSA_CATEGORY.get(r["category"] or "", DSA_CATEGORY["other"]),
-        "category_specification": DSA_CATEGORY_SPECIFICATION.get(r["category"] or "", []),
-        "category_specification_other": r["category"] or "",
+        "illegal_content_legal_ground": _within(
+            r["legal_basis"] or "Indonesian law", DSA_LEGAL_GROUND_MAX
+        ),
+        "illegal_content_explanation": _within(r["rationale"], DSA_EXPLANATION_MAX),
+        "category": category,
         "content_type": ["CONTENT_TYPE_OTHER"],
         "content_type_other": "chat account",
-        "territorial_scope": [],  # EU member states only; Indonesia is under saring.country
-        "source_type": source_type,
-        "source_identity": ", ".join(kinds),
+        "content_date": (r["case_opened_at"] or r["decided_at"])[:10],
+        "application_date": applied[:10],
+        "source_type": "SOURCE_TYPE_OTHER_NOTIFICATION" if authorities else "SOURCE_ARTICLE_16",
         "automated_detection": "No",
         "automated_decision": "AUTOMATED_DECISION_NOT_AUTOMATED",
-        "application_date": applied[:10] if applied else None,
         "decision_facts": facts,
         "saring": {
             "country": "ID",
@@ -219,12 +240,9 @@ def dsa_statement(row: tuple, *, include_contacts: bool) -> dict[str, Any]:
             "order_reference": r["takedown_request_id"],
             "requester_kind": kinds,
             "approver": r["supervisor"],
-            "approval_verdict": r["approval_verdict"],
             "approved_at": r["approved_at"],
             "moderator": r["moderator"],
-            "decision": r["decision"],
             "decided_at": r["decided_at"],
-            "restriction_applied": restricted,
             "case_id": r["case_id"],
             "platform": r["platform"],
             "account": r["account"],
@@ -233,9 +251,11 @@ def dsa_statement(row: tuple, *, include_contacts: bool) -> dict[str, Any]:
             "takedown_deadline": r["takedown_deadline"],
             "takedown_resolved_at": r["takedown_resolved_at"],
             "operator_reference": r["operator_reference"],
-            "public_reporters": r["public_reporters"],
         },
     }
+    if keywords:
+        statement["category_specification"] = keywords
+    return statement
 
 
 # --- writers: each takes rows and a binary file, returns the number of rows written ------
@@ -276,20 +296,27 @@ def write_jsonl(rows: Iterable[tuple], out: IO[bytes], *, include_contacts: bool
 
 
 def write_dsa(rows: Iterable[tuple], out: IO[bytes], *, include_contacts: bool) -> int:
-    """{"statements": [...]}, the shape of the Transparency Database's batch API, streamed."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
-    text.write('{"statements": [\n')
+    """A ZIP of `statements-00001.json`, … each {"statements": [≤ 100]}: one file a call of the
+    Transparency Database's batch endpoint. Approved takedowns only (`dsa_restricts`); no
+    reporter contacts whatever the box says (they are no part of a statement)."""
     count = 0
-    for row in rows:
-        if count:
-            text.write(",\n")
-        text.write(
-            json.dumps(dsa_statement(row, include_contacts=include_contacts), ensure_ascii=False)
-        )
-        count += 1
-    text.write("\n]}\n")
-    text.flush()
-    text.detach()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        batch: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            name = f"statements-{count // DSA_BATCH + (1 if count % DSA_BATCH else 0):05d}.json"
+            archive.writestr(name, json.dumps({"statements": batch}, ensure_ascii=False))
+            batch.clear()
+
+        for row in rows:
+            if not dsa_restricts(row):
+                continue
+            batch.append(dsa_statement(row))
+            count += 1
+            if len(batch) == DSA_BATCH:
+                flush()
+        if batch:
+            flush()
     return count
 
 
@@ -379,9 +406,18 @@ def export_run(*, export_id: int) -> Export:
         raise
 
 
+def _export_rows(export: Export, filters: dict[str, str]) -> QuerySet:
+    """The rows of an export: every matching decision, or for DSA statements the approved
+    takedowns among them (nothing else restricts anything)."""
+    rows = decision_log_export_rows(filters=filters)
+    if export.format == Export.Format.DSA:
+        rows = rows.filter(outcome="propose_takedown", approval__verdict="approved")
+    return rows
+
+
 def _export_write(export: Export) -> Export:
     filters = export.filters or {}
-    total = decision_log_export_rows(filters=filters).order_by().count()
+    total = _export_rows(export, filters).order_by().count()
     Export.objects.filter(pk=export.pk).update(total=total)
     with _progress_reporter(export.pk) as progress:
         return _export_file(export, filters, progress)
@@ -416,10 +452,7 @@ def _export_file(export: Export, filters: dict[str, str], progress: Progress) ->
                 progress=progress,
             )
         else:
-            rows = _chunked(
-                decision_log_export_rows(filters=filters).iterator(chunk_size=CHUNK_ROWS),
-                progress,
-            )
+            rows = _chunked(_export_rows(export, filters).iterator(chunk_size=CHUNK_ROWS), progress)
             count = WRITERS[export.format](rows, handle, include_contacts=export.include_contacts)
         handle.flush()
         sha256 = _sha256(handle)
@@ -461,6 +494,40 @@ def _export_file(export: Export, filters: dict[str, str], progress: Progress) ->
     return export
 
 
+class ProofNotReady(Exception):
+    """The export's completion is not sealed under a signed checkpoint yet (seconds)."""
+
+
+def export_proof_bundle(*, export: Export) -> dict[str, Any]:
+    """What lets anyone check this export file against the log (verifier/saring_verify.py
+    `export`): the first signed checkpoint whose tree holds the event that recorded the
+    file's SHA-256, that event's canonical bytes, its leaf index and inclusion proof."""
+    event_id = (
+        AuditEvent.objects.filter(
+            action="export.completed", subject_type="moderation.export", subject_id=str(export.pk)
+        )
+        .values_list("id", flat=True)
+        .first()
+    )
+    sealed = log.event_leaf(event_id) if event_id is not None else None
+    if sealed is None:
+        raise ProofNotReady
+    index, event_bytes = sealed
+    checkpoint = AuditCheckpoint.objects.filter(size__gt=index).order_by("size").first()
+    if checkpoint is None:
+        raise ProofNotReady
+    proof = log.inclusion_proof(index, checkpoint.size)
+    return {
+        "format": saring_verify.BUNDLE_FORMAT,
+        "export_id": export.pk,
+        "export_sha256": export.sha256,
+        "checkpoint": checkpoint.note,
+        "leaf_index": index,
+        "event": base64.b64encode(event_bytes).decode(),
+        "proof": [base64.b64encode(node).decode() for node in proof],
+    }
+
+
 def export_downloaded(*, export: Export, user: User, ip_address: str | None) -> None:
     """Reading a file of personal data is worth a line in the trail."""
     with transaction.atomic():
@@ -477,7 +544,9 @@ __all__ = [
     "CONTENT_TYPES",
     "EXPORT_COLUMNS",
     "dsa_statement",
+    "ProofNotReady",
     "export_downloaded",
+    "export_proof_bundle",
     "export_request",
     "export_run",
 ]
