@@ -8,6 +8,7 @@ import json
 import random
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -154,30 +155,41 @@ def test_intake_decisions_and_approvals_take_no_advisory_or_table_lock(
         assert cursor.fetchall() == []
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_writer_never_waits_for_another_writers_open_transaction():
+@contextmanager
+def event_written_in_an_open_transaction(actor: str):
+    """An event written by another connection whose transaction stays open for the block and
+    commits at its end."""
     opened, finish = threading.Event(), threading.Event()
 
-    def slow_writer() -> None:
+    def writer() -> None:
         try:
             with transaction.atomic():
-                audit_record(actor=Actor.system("slow"), action="test.slow")
+                audit_record(actor=Actor.system(actor), action=f"test.{actor}")
                 opened.set()
                 finish.wait(20)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=slow_writer)
+    thread = threading.Thread(target=writer)
     thread.start()
     assert opened.wait(10)
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '500ms'")
-            audit_record(actor=Actor.system("fast"), action="test.fast")
-            audit_record_many(entries=[AuditEntry(actor=Actor.system(), action="test.many")] * 3)
+        yield
     finally:
         finish.set()
         thread.join(20)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_never_waits_for_another_writers_open_transaction():
+    with (
+        event_written_in_an_open_transaction("slow"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL lock_timeout = '500ms'")
+        audit_record(actor=Actor.system("fast"), action="test.fast")
+        audit_record_many(entries=[AuditEntry(actor=Actor.system(), action="test.many")] * 3)
     assert AuditEvent.objects.count() == 5
 
 
@@ -198,24 +210,9 @@ def test_sealing_makes_every_committed_event_one_leaf_and_the_tree_verifies(log_
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_of_a_transaction_still_open_waits_and_is_sealed_after_it_commits(log_files):
-    opened, finish = threading.Event(), threading.Event()
-
-    def late_writer() -> None:
-        try:
-            with transaction.atomic():
-                audit_record(actor=Actor.system("late"), action="test.late")
-                opened.set()
-                finish.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=late_writer)
-    thread.start()
-    assert opened.wait(10)
-    record_some(3)  # begun and committed after the late one began: a larger transaction id
-    assert seal_all() == 0  # the late transaction is older and open: nothing after it is final
-    finish.set()
-    thread.join(20)
+    with event_written_in_an_open_transaction("late"):
+        record_some(3)  # begun and committed after the late one began: a larger xid
+        assert seal_all() == 0  # the late transaction is older and open: nothing is final yet
     assert seal_all() == 4
     actions = list(AuditLeaf.objects.order_by("index").values_list("event__action", flat=True))
     assert actions == ["test.late", "test.event", "test.event", "test.event"]
