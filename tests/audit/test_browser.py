@@ -62,8 +62,10 @@ def test_an_auditor_filters_exports_and_downloads_the_decision_log(page, site_se
     assert bar.get_attribute("value") == bar.get_attribute("max") == "4"
     assert page.locator("#export-rows").inner_text() == "4"
 
+    # Beside the file, its proof bundle (tests/audit/test_log.py checks one end to end).
+    assert page.get_by_role("link", name="Download the proof bundle").is_visible()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Download").click()
+        page.get_by_role("link", name="Download", exact=True).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".csv")
     with open(download.path(), encoding="utf-8", newline="") as handle:
