@@ -304,8 +304,14 @@ def write_dsa(rows: Iterable[tuple], out: IO[bytes], *, include_contacts: bool) 
         batch: list[dict[str, Any]] = []
 
         def flush() -> None:
+            # Statement by statement into the entry's stream: no string of the whole batch.
             name = f"statements-{count // DSA_BATCH + (1 if count % DSA_BATCH else 0):05d}.json"
-            archive.writestr(name, json.dumps({"statements": batch}, ensure_ascii=False))
+            with archive.open(name, "w") as entry:
+                entry.write(b'{"statements": [')
+                for number, statement in enumerate(batch):
+                    entry.write(b",\n" if number else b"\n")
+                    entry.write(json.dumps(statement, ensure_ascii=False).encode())
+                entry.write(b"\n]}\n")
             batch.clear()
 
         for row in rows:
