@@ -195,3 +195,59 @@ def goal(met: bool) -> str:
 def emit(result: dict) -> None:
     """Print the benchmark's figures as one JSON object: always the last line it prints."""
     print(json.dumps({**result, "scale": SCALE}), flush=True)
+
+
+# --- Where a request's SQL time goes (BENCH_PROFILE) ------------------------------------------
+
+
+@contextlib.contextmanager
+def recorded_queries() -> Iterator[list[tuple[str, object, float]]]:
+    """Every SQL statement run inside the block: (sql, params, seconds). (Django's
+    CaptureQueriesContext loses a request's first queries: the test client clears the query
+    log when a request starts.)"""
+    import time
+
+    from django.db import connection
+
+    log: list[tuple[str, object, float]] = []
+
+    def record(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            log.append((sql, params, time.perf_counter() - started))
+
+    with connection.execute_wrapper(record):
+        yield log
+
+
+def server_ms(plan: list[str]) -> float:
+    """Planning plus execution time, from the last lines of EXPLAIN ANALYZE."""
+    return sum(
+        float(line.split(":")[1].split()[0])
+        for line in plan
+        if line.startswith(("Planning Time:", "Execution Time:"))
+    )
+
+
+def print_server_times(queries) -> None:
+    """Each SELECT of `queries` re-run under EXPLAIN ANALYZE: its execution time on the
+    server (which a busy machine's scheduling does not blur), slowest first, then the
+    slowest one's plan."""
+    from django.db import connection, transaction
+
+    plans = []
+    for sql, params, _seconds in queries:
+        if not sql.lstrip().startswith("SELECT"):
+            continue
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+            plan = [row[0] for row in cursor.fetchall()]
+        plans.append((server_ms(plan), " ".join(sql.split()), plan))
+    plans.sort(key=lambda item: -item[0])
+    print("server time of each SELECT (EXPLAIN ANALYZE, planning + execution):")
+    for ms, sql, _plan in plans:
+        print(f"  {ms:8.3f} ms  {sql[:150]}")
+    if plans:
+        print("the slowest:\n" + "\n".join(plans[0][2]), flush=True)

@@ -40,7 +40,6 @@ runs two other sizes; BENCH_RENDERS and BENCH_TAIL_FACTOR change the rounds and 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import statistics
 import sys
@@ -54,6 +53,8 @@ from bench.common import (
     emit,
     goal,
     own_database,
+    print_server_times,
+    recorded_queries,
     say,
     scaled,
     signed_in_client,
@@ -190,26 +191,6 @@ def figures_exact() -> bool:
     return exact
 
 
-@contextlib.contextmanager
-def recorded_queries():
-    """Every SQL statement run inside the block: (sql, params, seconds). (Django's
-    CaptureQueriesContext loses a request's first queries: the test client clears the query
-    log when a request starts.)"""
-    from django.db import connection
-
-    log: list[tuple[str, object, float]] = []
-
-    def record(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            log.append((sql, params, time.perf_counter() - started))
-
-    with connection.execute_wrapper(record):
-        yield log
-
-
 def render(client, days: int):
     response = client.get(f"/supervision/?days={days}")
     if response.status_code != 200:
@@ -273,36 +254,6 @@ def profile(client, days: int) -> None:
     print(profiler.output_text(unicode=True, color=False, show_all=False))
     print(f"{len(log)} queries, {sum(s for *_, s in log) * 1000:.1f} ms in SQL as measured")
     print_server_times(log)
-
-
-def print_server_times(log) -> None:
-    """Each SELECT of `log` under EXPLAIN ANALYZE: its execution time on the server, slowest
-    first, then the slowest one's plan."""
-    from django.db import connection
-
-    plans = []
-    with connection.cursor() as cursor:
-        for sql, params, _seconds in log:
-            if not sql.lstrip().startswith("SELECT"):
-                continue
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-            plan = [row[0] for row in cursor.fetchall()]
-            plans.append((_server_ms(plan), " ".join(sql.split()), plan))
-    plans.sort(key=lambda item: -item[0])
-    print("server time of each SELECT (EXPLAIN ANALYZE, planning + execution):")
-    for server_ms, sql, _plan in plans:
-        print(f"  {server_ms:8.3f} ms  {sql[:150]}")
-    if plans:
-        print("the slowest:\n" + "\n".join(plans[0][2]), flush=True)
-
-
-def _server_ms(plan: list[str]) -> float:
-    """Planning plus execution time, from the last lines of EXPLAIN ANALYZE."""
-    return sum(
-        float(line.split(":")[1].split()[0])
-        for line in plan
-        if line.startswith(("Planning Time:", "Execution Time:"))
-    )
 
 
 def report(prepared, med, med_sql, queries, ratio, interval) -> int:

@@ -47,7 +47,6 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-import contextlib  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -62,6 +61,8 @@ from bench.common import (  # noqa: E402
     emit,
     goal,
     own_database,
+    print_server_times,
+    recorded_queries,
     say,
     scaled,
     signed_in_client,
@@ -298,26 +299,6 @@ def time_request(client, request: Request) -> Figure:
     return Figure(median_ms(samples), len(queries))
 
 
-@contextlib.contextmanager
-def recorded_queries():
-    """Every SQL statement run inside the block: (sql, params, seconds). (Django's
-    CaptureQueriesContext loses a request's first queries: the test client clears the query
-    log when a request starts.)"""
-    from django.db import connection
-
-    log: list[tuple[str, object, float]] = []
-
-    def record(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            log.append((sql, params, time.perf_counter() - started))
-
-    with connection.execute_wrapper(record):
-        yield log
-
-
 def time_page_with_counts(client, *, cold: bool) -> Figure:
     """The first page, then its counts, as the browser asks for them."""
     from django.core.cache import cache
@@ -420,28 +401,6 @@ def profile(client, request: Request) -> None:
     sql_seconds = sum(seconds for _sql, _params, seconds in queries)
     print(f"{len(queries)} queries, {sql_seconds * 1000:.1f} ms in SQL as measured")
     print_server_times(queries)
-
-
-def print_server_times(queries) -> None:
-    """Each SELECT of `queries` re-run under EXPLAIN ANALYZE: its execution time on the
-    server (which a busy machine's scheduling does not blur), slowest first, then the
-    slowest one's plan."""
-    plans = []
-    for sql, params, _seconds in queries:
-        if sql.startswith("SELECT"):
-            plan = _explain(sql, params, analyze=True)
-            server_ms = sum(
-                float(line.split(":")[1].split()[0])
-                for line in plan
-                if line.startswith(("Planning Time:", "Execution Time:"))
-            )
-            plans.append((server_ms, " ".join(sql.split()), plan))
-    plans.sort(key=lambda item: -item[0])
-    print("server time of each SELECT (EXPLAIN ANALYZE, planning + execution):")
-    for server_ms, sql, _plan in plans:
-        print(f"  {server_ms:8.3f} ms  {sql[:150]}")
-    if plans:
-        print("the slowest:\n" + "\n".join(plans[0][2]), flush=True)
 
 
 # --- The result ------------------------------------------------------------------------------
