@@ -15,7 +15,15 @@ from tests.support import ROOT
 
 # The keys each benchmark's last line must carry (scripts/bench_report.py reads them).
 KEYS = {
-    "intake": {"reports_per_s", "ceiling_per_s", "ceiling_method", "ratio", "goal_met"},
+    "intake": {
+        "reports_per_s",
+        "ceiling_per_s",
+        "ceiling_method",
+        "ratio",
+        "goal_met",
+        "seal_lag_p95_s",
+        "seal_lag_goal_met",
+    },
     "queue": {
         "ratio_large_small_max",
         "admin_over_ours",
@@ -40,6 +48,9 @@ KEYS = {
         "filtered_export_s",
         "filtered_rows",
         "verify_events_per_s",
+        "sealed_per_s",
+        "inclusion_proof_ms_p95",
+        "log_goals_met",
     },
     "dashboard": {"ratio_30d", "ratio_90d", "tail_reports"},
 }
