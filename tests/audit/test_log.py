@@ -209,6 +209,37 @@ def test_sealing_makes_every_committed_event_one_leaf_and_the_tree_verifies(log_
 
 
 @pytest.mark.django_db(transaction=True)
+def test_verify_s_fast_encoder_agrees_with_the_definition_or_defers_to_it(log_files):
+    """audit_verify hashes with orjson and falls back to the standard library's canonical
+    bytes (the definition) where they differ: a float's exponent (`1e-07`), a big integer,
+    control characters, non-ASCII and quotes all verify, and a changed one still does not."""
+    tricky = [
+        {"score": 1e-07, "big": 2**70, "ratio": 0.1},
+        {"text": 'quote " back \\ \x01\x1f\x7f \u2028 é 中 😀', "nested": {"b": [1], "a": None}},
+    ]
+    events = [audit_record(actor=Actor.system(), action="test.tricky", data=d) for d in tricky]
+    seal_all()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.hash, {log._EVENT_COLUMNS} FROM moderation_auditleaf l"  # noqa: S608
+            " JOIN moderation_auditevent e ON e.id = l.event_id ORDER BY l.index"
+        )
+        rows = cursor.fetchall()
+    for stored, *fields in rows:
+        assert log.leaf_hash_checked(tuple(fields), bytes(stored)) == bytes(stored)
+        assert tree.leaf_hash(log.event_bytes(tuple(fields))) == bytes(stored)
+    assert log.log_verify().intact
+    as_owner_with_triggers_off(
+        (
+            "UPDATE moderation_auditevent SET data = %s WHERE id = %s",
+            ['{"score": 1e-06, "big": 1180591620717411303424, "ratio": 0.1}', events[0].pk],
+        )
+    )
+    report = log.log_verify()
+    assert report.bad_leaf == 0 and "no longer reads as sealed" in report.problem
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_event_of_a_transaction_still_open_waits_and_is_sealed_after_it_commits(log_files):
     with event_written_in_an_open_transaction("late"):
         record_some(3)  # begun and committed after the late one began: a larger xid

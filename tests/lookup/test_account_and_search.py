@@ -183,7 +183,7 @@ def test_search_and_dashboard_queries_can_use_their_indexes():
     """With sequential scans priced out, the planner picks the migration's indexes: proof
     that the queries are written so that the indexes match them."""
     from accounts.models import ChatAccount
-    from moderation.models import Case, TakedownRequest
+    from moderation.models import TakedownRequest
     from reports.models import Report
 
     ChatAccountFactory(identifier="openbo_jkt", display_name="Tante Girang")
@@ -209,11 +209,11 @@ def test_search_and_dashboard_queries_can_use_their_indexes():
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboards_open_cases_query_is_an_index_only_scan_of_its_partial_index():
     """The open-cases figure the dashboard computes reads only the partial index of open cases
-    once the table is vacuumed (as autovacuum leaves it), with sequential scans priced out as
-for the queries above: no heap, no other index. Two partial
-    indexes hold the same rows (this one and the one-open-case-per-account constraint), so on
-    a table never vacuumed the planner's choice between them is a coin toss; vacuuming makes
-    the plan the one production gets."""
+        once the table is vacuumed (as autovacuum leaves it), with sequential scans priced out as
+    for the queries above: no heap, no other index. Two partial
+        indexes hold the same rows (this one and the one-open-case-per-account constraint), so on
+        a table never vacuumed the planner's choice between them is a coin toss; vacuuming makes
+        the plan the one production gets."""
     from moderation.dashboard.selectors import open_cases_compute
 
     for status in ("open", "in_review", "escalated", "closed"):

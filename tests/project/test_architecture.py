@@ -14,7 +14,16 @@ from django.utils.module_loading import import_string
 
 from tests.support import ROOT
 
-PACKAGES = ("accounts", "config", "devtools", "moderation", "reports", "signin", "verifier", "scripts")
+PACKAGES = (
+    "accounts",
+    "config",
+    "devtools",
+    "moderation",
+    "reports",
+    "signin",
+    "verifier",
+    "scripts",
+)
 LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
 
 

@@ -23,6 +23,7 @@ verification can name the first leaf that differs from what was sealed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -70,6 +72,26 @@ def event_bytes(row: tuple[Any, ...]) -> bytes:
     if isinstance(fields["data"], str):  # Django reads jsonb as text outside the ORM
         fields["data"] = json.loads(fields["data"])
     return tree.canonical_event(fields)
+
+
+def leaf_hash_checked(row: tuple[Any, ...], stored: bytes) -> bytes:
+    """The leaf hash of an event's stored columns (EVENT_FIELDS order, `data` as jsonb text),
+    the fast way when it gives the sealed hash.
+
+    orjson writes the same bytes as the standard library's canonical form for everything but
+    some floats' exponents (`1e-7` for `1e-07`), at a quarter of the cost. Its result is only
+    taken when it equals `stored` (the hash of the stdlib bytes, so the bytes are the same);
+    otherwise the definition (`event_bytes`) decides, so a difference in the encoders can cost
+    time but never make a changed event pass or an intact one fail."""
+    fields = dict(zip(tree.EVENT_FIELDS, row, strict=True))
+    try:
+        fields["data"] = orjson.loads(fields["data"])
+        digest = hashlib.sha256(b"\x00" + orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError):
+        return tree.leaf_hash(event_bytes(row))
+    if digest.digest() == stored:
+        return stored
+    return tree.leaf_hash(event_bytes(row))
 
 
 def latest_head() -> Head:
@@ -312,12 +334,13 @@ def log_verify(checkpoint: tree.Checkpoint | None = None) -> LogReport:
             if index != builder.size:
                 first_bad = first_bad or (builder.size, f"leaf {builder.size} is missing")
                 break
+            stored = bytes(stored)
             if event_id is None:
-                digest = bytes(stored)
+                digest = stored
                 first_bad = first_bad or (index, f"the event of leaf {index} was deleted")
             else:
-                digest = tree.leaf_hash(event_bytes(tuple(fields)))
-                if digest != bytes(stored) and first_bad is None:
+                digest = leaf_hash_checked(tuple(fields), stored)
+                if digest != stored and first_bad is None:
                     first_bad = (index, f"the event of leaf {index} no longer reads as sealed")
             if index < keep:
                 recomputed.append(digest)
