@@ -6,6 +6,7 @@ Auditor role only. Lists answer htmx requests with a partial and plain requests 
 
 from __future__ import annotations
 
+import uuid
 from pathlib import PurePosixPath
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from redis.exceptions import RedisError
 
 from config.http import client_ip, wants_partial
 from config.roles import Role, role_required
@@ -96,27 +98,66 @@ def _verifier_key() -> str | None:
 @require_http_methods(["GET", "POST"])
 @auditor_only
 def chain(request: HttpRequest) -> HttpResponse:
-    """The log's latest checkpoint to keep, and a verification, against an older checkpoint
-    when one is uploaded."""
+    """The log's latest checkpoint to keep; POST queues a verification of the whole log
+    (against an older checkpoint when one is uploaded) and shows it as it runs."""
     posted = request.method == "POST"
     form = CheckpointForm(request.POST, request.FILES) if posted else CheckpointForm()
-    context = {"form": form, "report": None, "key": _verifier_key(), "state": None}
+    context = {"form": form, "verification": None, "key": _verifier_key(), "state": None}
+    status = 200
     if posted and form.is_valid():
-        checkpoint = None
-        if form.cleaned_data["checkpoint"]:
-            try:
-                checkpoint = saring_verify.open_checkpoint(
-                    form.cleaned_data["checkpoint"], context["key"] or ""
-                )
+        note = form.cleaned_data["checkpoint"]
+        if note:
+            try:  # refused now, not after a wait: it must be a checkpoint of this log
+                saring_verify.open_checkpoint(note, context["key"] or "")
             except saring_verify.BadNote as exc:
                 form.add_error("checkpoint", _("This is not a checkpoint of this log: %s") % exc)
         if form.is_valid():
-            context["report"] = log.log_verify(checkpoint)
+            try:
+                job_id = log.log_verify_enqueue(note)
+            except RedisError:
+                form.add_error(
+                    None,
+                    _(
+                        "The verification could not be queued: the job queue is not "
+                        "reachable. Try again in a minute."
+                    ),
+                )
+                status = 503
+            else:
+                if not wants_partial(request):
+                    return redirect("moderation:audit_chain_verification", job_id=job_id)
+                context["verification"] = log.log_verification(job_id)
+    if posted and not form.is_valid() and status == 200:
+        status = 400
     context["state"] = audit_log_state()
-    status = 400 if posted and not form.is_valid() else 200
     if posted and wants_partial(request):  # htmx swaps 2xx answers only: the error is in it
         return render(request, TEMPLATES + "chain.html#result", context)
     return render(request, TEMPLATES + "chain.html", context, status=status)
+
+
+@require_GET
+@auditor_only
+def chain_verification(request: HttpRequest, job_id: uuid.UUID) -> HttpResponse:
+    """A verification's progress and, once done, its verdict (the page polls while it runs)."""
+    try:
+        verification = log.log_verification(str(job_id))
+    except RedisError:
+        return HttpResponse(
+            _("The job queue is not reachable; reload this page in a minute."), status=503
+        )
+    if verification is None:
+        raise Http404
+    if wants_partial(request):
+        return render(
+            request, TEMPLATES + "chain.html#verification", {"verification": verification}
+        )
+    context = {
+        "form": CheckpointForm(),
+        "verification": verification,
+        "key": _verifier_key(),
+        "state": audit_log_state(),
+    }
+    return render(request, TEMPLATES + "chain.html", context)
 
 
 @require_GET
@@ -206,6 +247,11 @@ urlpatterns = [
     path("audit/cases/<int:pk>/", case_detail, name="audit_case"),
     path("audit/chain/", chain, name="audit_chain"),
     path("audit/chain/checkpoint/", checkpoint_download, name="audit_checkpoint"),
+    path(
+        "audit/chain/verifications/<uuid:job_id>/",
+        chain_verification,
+        name="audit_chain_verification",
+    ),
     path("audit/exports/", export_create, name="audit_export_create"),
     path("audit/exports/<int:pk>/", export_detail, name="audit_export"),
     path("audit/exports/<int:pk>/download/", export_download, name="audit_export_download"),

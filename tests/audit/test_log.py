@@ -11,10 +11,12 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import django_rq
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
+from rq import SimpleWorker
 
 from moderation.audit import Actor, AuditEntry, audit_record, audit_record_many
 from moderation.audit.services import checkpoints, log
@@ -551,9 +553,23 @@ def test_the_auditor_downloads_the_checkpoint_and_later_learns_the_log_was_rewri
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    queue = django_rq.get_queue("default")
+    queue.empty()
+
     def verify_with(content: bytes):
+        """Upload, see the verification queued and polling, let a real worker run it."""
         upload = SimpleUploadedFile("kept.txt", content, content_type="text/plain")
-        return client.post("/audit/chain/", {"checkpoint": upload})
+        queued = client.post("/audit/chain/", {"checkpoint": upload})
+        if queued.status_code != 302:
+            return queued
+        assert queued["Location"].startswith("/audit/chain/verifications/")
+        waiting = client.get(queued["Location"]).content.decode()
+        assert 'data-status="queued"' in waiting and 'hx-trigger="every 1s"' in waiting
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        done = client.get(queued["Location"], HTTP_HX_REQUEST="true")
+        assert 'data-status="finished"' in done.content.decode()
+        assert "hx-trigger" not in done.content.decode()
+        return done
 
     intact = verify_with(note)
     assert intact.status_code == 200 and "The log is intact." in intact.content.decode()
@@ -568,6 +584,19 @@ def test_the_auditor_downloads_the_checkpoint_and_later_learns_the_log_was_rewri
     assert forged.status_code == 400
     assert "This is not a checkpoint of this log" in forged.content.decode()
     assert "signature does not verify" in forged.content.decode()
+    assert queue.count == 0  # refused at once, nothing queued
+    assert (
+        client.get("/audit/chain/verifications/7d9f3c1e-0b6a-4a53-9a43-2f6f3f1d2c11/").status_code
+        == 404
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_verification_that_cannot_be_queued_says_so(auditor, client_for, settings):
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0", "DEFAULT_TIMEOUT": 60}}
+    response = client_for(auditor).post("/audit/chain/", {})
+    assert response.status_code == 503
+    assert "the job queue is not reachable" in response.content.decode()
 
 
 # --- Exports anyone can check ------------------------------------------------------------------

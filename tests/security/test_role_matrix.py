@@ -198,10 +198,13 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:audit_trail":       row(LOGIN, 403,       403,       OK,       403,          403,      LOGIN),
     "moderation:audit_case":        row(LOGIN, 403,       403,       OK,       403,          403,      LOGIN,
                                         kwargs={"pk": lambda w: w.report.case_id}),
-    # GET shows the log's latest checkpoint; POST verifies the whole log. The checkpoint
+    # GET shows the log's latest checkpoint; POST queues a verification of the whole log and
+    # redirects to its page (a 404 for an id that is no verification). The checkpoint
     # download is a 404 until the sequencer has signed one.
     "moderation:audit_chain":       [row(LOGIN, 403,      403,       OK,       403,          403,      LOGIN),
-                                     row(LOGIN, 403,      403,       OK,       403,          403,      LOGIN, method="POST")],
+                                     row(LOGIN, 403,      403,       REDIRECT, 403,          403,      LOGIN, method="POST")],
+    "moderation:audit_chain_verification": row(LOGIN, 403, 403,      (OK, 404), 403,         403,      LOGIN,
+                                        kwargs={"job_id": lambda w: "7d9f3c1e-0b6a-4a53-9a43-2f6f3f1d2c11"}),
     "moderation:audit_checkpoint":  row(LOGIN, 403,       403,       (OK, 404), 403,         403,      LOGIN),
     "moderation:audit_export_create": row(LOGIN, 403,     403,       (REDIRECT, 400), 403,   403,      LOGIN,
                                         method="POST", data={"format": "csv"}),

@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -394,3 +395,57 @@ def _first_difference(
     if first_bad is not None:
         return first_bad
     return 0, "the log is not the one the checkpoint signed (the leaf file cannot say where)"
+
+
+# --- Verification as a background job ------------------------------------------------------
+
+VERIFY_JOB = "moderation.audit.jobs.verify_job"
+VERIFY_RESULT_SECONDS = 24 * 3600  # how long the page can show a finished verification
+
+
+@dataclass(frozen=True)
+class Verification:
+    """A verification someone started from the chain page: waiting, running, done or failed."""
+
+    job_id: str
+    status: str
+    report: LogReport | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status in ("queued", "started", "deferred", "scheduled")
+
+    @property
+    def failed(self) -> bool:
+        return not self.pending and self.report is None
+
+
+def log_verify_enqueue(checkpoint_note: str | None) -> str:
+    """Queue a verification (the checkpoint already opened by the caller); returns the job's
+    id. Raises redis's ConnectionError when the queue cannot be reached."""
+    import django_rq
+
+    job_id = str(uuid.uuid4())  # ours: inside a transaction django-rq queues it on commit
+    django_rq.get_queue("default").enqueue(
+        VERIFY_JOB, checkpoint_note, job_id=job_id, result_ttl=VERIFY_RESULT_SECONDS
+    )
+    return job_id
+
+
+def log_verification(job_id: str) -> Verification | None:
+    """The state of a queued verification; None for an id that is not one (or has expired)."""
+    import django_rq
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        job = Job.fetch(job_id, connection=django_rq.get_connection("default"))
+    except NoSuchJobError:
+        return None
+    if job.func_name != VERIFY_JOB:
+        return None
+    state = job.get_status(refresh=False)
+    status = str(getattr(state, "value", state) or "")
+    result = job.return_value() if status == "finished" else None
+    report = LogReport(**result) if isinstance(result, dict) else None
+    return Verification(job_id, status, report)
