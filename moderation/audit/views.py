@@ -126,7 +126,7 @@ def chain(request: HttpRequest) -> HttpResponse:
             else:
                 if not wants_partial(request):
                     return redirect("moderation:audit_chain_verification", job_id=job_id)
-                context["verification"] = log.log_verification(job_id)
+                context["verification"] = log.Verification(job_id, "queued")
     if posted and not form.is_valid() and status == 200:
         status = 400
     context["state"] = audit_log_state()

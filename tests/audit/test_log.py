@@ -589,6 +589,11 @@ def test_the_auditor_downloads_the_checkpoint_and_later_learns_the_log_was_rewri
         client.get("/audit/chain/verifications/7d9f3c1e-0b6a-4a53-9a43-2f6f3f1d2c11/").status_code
         == 404
     )
+    htmx = client.post("/audit/chain/", {}, HTTP_HX_REQUEST="true")  # the form swaps in place
+    assert htmx.status_code == 200 and "<html" not in htmx.content.decode()
+    assert 'data-status="queued"' in htmx.content.decode()
+    assert 'hx-get="/audit/chain/verifications/' in htmx.content.decode()
+    assert queue.count == 1
 
 
 @pytest.mark.django_db(transaction=True)
