@@ -316,31 +316,65 @@ def seed_decisions(url: str, *, start: int, stop: int, people) -> None:
         cur.execute("ANALYZE")
 
 
+COPIED = (
+    "actor_kind",
+    "actor_user_id",
+    "actor_label",
+    "action",
+    "subject_type",
+    "subject_id",
+    "subject_label",
+    "data",
+    "ip_address",
+)
+
+
 def seed_audit_events(url: str, count: int) -> None:
-    """`count` events as writers leave them (numbered and stamped with their transaction by
-    PostgreSQL, not yet sealed), in one COPY."""
+    """`count` events as writers leave them (numbered by the event sequence and stamped with
+    their transaction by PostgreSQL, with their canonical bytes as the writer makes them, not
+    yet sealed), in one COPY."""
     import psycopg
 
+    from moderation.audit.services.chain import canonical_parts
+    from verifier import saring_verify
+
     with psycopg.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT nextval('saring_audit_event_number') FROM generate_series(1, %s)", [count]
+        )
+        numbers = [n for (n,) in cur.fetchall()]
         with cur.copy(
-            "COPY moderation_auditevent (created_at, actor_kind, actor_user_id, actor_label,"
-            " action, subject_type, subject_id, subject_label, data, ip_address) FROM STDIN"
+            f"COPY moderation_auditevent (sequence, canonical, created_at, {', '.join(COPIED)})"
+            " FROM STDIN"
         ) as copy:
-            for i in range(count):
+            for i, number in enumerate(numbers):
                 created = BASE_TIME + timedelta(seconds=i, microseconds=i % 997)
-                data = {"before": {"status": "open"}, "after": {"status": "in_review"}, "n": i}
+                fields = {
+                    "created_at": saring_verify.utc_iso(created),
+                    "actor_kind": "user",
+                    "actor_user_id": None,
+                    "actor_label": f"mod{i % 8}",
+                    "action": "case.claimed",
+                    "subject_type": "moderation.case",
+                    "subject_id": str(i + 1),
+                    "subject_label": f"Case {i + 1}",
+                    "data": {
+                        "before": {"status": "open"},
+                        "after": {"status": "in_review"},
+                        "n": i,
+                    },
+                    "ip_address": "10.0.0.1",
+                    "prev_hash": "",
+                }
+                head, tail = canonical_parts(fields)
                 copy.write_row(
                     (
+                        number,
+                        f"{head}{number}{tail}".encode(),
                         created,
-                        "user",
-                        None,
-                        f"mod{i % 8}",
-                        "case.claimed",
-                        "moderation.case",
-                        str(i + 1),
-                        f"Case {i + 1}",
-                        json.dumps(data),
-                        "10.0.0.1",
+                        *(fields[name] for name in COPIED[:7]),
+                        json.dumps(fields["data"]),
+                        fields["ip_address"],
                     )
                 )
         conn.commit()

@@ -22,6 +22,10 @@ def grant_runtime_role(cursor, role: str, append_only_tables: Iterable[str]) -> 
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
             sql.Identifier(cursor.connection.info.dbname), name
         ),
+        # audit_verify checks the audit constraint on a throwaway copy of the table.
+        sql.SQL("GRANT TEMPORARY ON DATABASE {} TO {}").format(
+            sql.Identifier(cursor.connection.info.dbname), name
+        ),
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(name),
         sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
             name

@@ -303,6 +303,27 @@ class _CurrentTransactionId(models.Func):
     output_field = models.BigIntegerField()
 
 
+# The CHECK constraint that binds an audit event's columns to its canonical bytes: the bytes,
+# read as JSON, must be exactly the columns (jsonb equality: the same keys and values). Written
+# here once for the migration that adds it and for audit_verify, which checks that the
+# constraint is still there, validated and unchanged.
+EVENT_IS_ITS_BYTES = "audit_event_is_its_bytes"
+EVENT_IS_ITS_BYTES_CHECK = """convert_from(canonical, 'UTF8')::jsonb = jsonb_build_object(
+    'sequence', sequence,
+    'created_at', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'actor_kind', actor_kind,
+    'actor_user_id', actor_user_id,
+    'actor_label', actor_label,
+    'action', action,
+    'subject_type', subject_type,
+    'subject_id', subject_id,
+    'subject_label', subject_label,
+    'data', data,
+    'ip_address', ip_address,
+    'prev_hash', prev_hash
+)"""
+
+
 class AuditEvent(models.Model):
     """Append-only; a leaf of the audit log's Merkle tree once sealed (DESIGN.md "The audit
     trail", moderation/audit/services/log.py). Writers insert without any lock: the number
@@ -334,6 +355,10 @@ class AuditEvent(models.Model):
     # empty on later events.
     prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # What the leaf hashes: the event as canonical JSON (saring_verify.canonical_event). The
+    # columns above are bound to it by the CHECK constraint EVENT_IS_ITS_BYTES (migration
+    # 0009), so what every page shows is what was sealed, and verifying reads only this.
+    canonical = models.BinaryField(editable=False)
 
     class Meta:
         indexes = [

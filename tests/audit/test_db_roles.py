@@ -49,9 +49,16 @@ def refused(conn, statement: str) -> bool:
 
 def test_the_runtime_role_writes_and_reads_events(runtime):
     runtime.execute(
-        "INSERT INTO moderation_auditevent (created_at, actor_kind, actor_label, action,"
-        " subject_type, subject_id, subject_label, data, ip_address)"
-        " VALUES (now(), 'system', 'system', 'test.runtime', '', '', '', '{}', '')"
+        "WITH n AS (SELECT nextval('saring_audit_event_number') AS sequence,"
+        " date_trunc('second', now()) AS created_at)"
+        " INSERT INTO moderation_auditevent (sequence, created_at, canonical, actor_kind,"
+        " actor_label, action, subject_type, subject_id, subject_label, data, ip_address)"
+        " SELECT sequence, created_at, convert_to(jsonb_build_object('sequence', sequence,"
+        " 'created_at', to_char(created_at AT TIME ZONE 'UTC',"
+        " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'actor_kind', 'system', 'actor_user_id', null,"
+        " 'actor_label', 'system', 'action', 'test.runtime', 'subject_type', '', 'subject_id',"
+        " '', 'subject_label', '', 'data', '{}'::jsonb, 'ip_address', '', 'prev_hash', '')::text,"
+        " 'UTF8'), 'system', 'system', 'test.runtime', '', '', '', '{}', '' FROM n"
     )
     assert runtime.execute(
         "SELECT count(*) FROM moderation_auditevent WHERE action = 'test.runtime'"

@@ -14,16 +14,21 @@ from pathlib import Path
 import django_rq
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test import Client
 from rq import SimpleWorker
 
 from moderation.audit import Actor, AuditEntry, audit_record, audit_record_many
 from moderation.audit.services import checkpoints, log
 from moderation.cases.services import DecisionInput, case_claim_next, case_decide
-from moderation.models import AuditEvent, AuditLeaf, Case
+from moderation.models import EVENT_IS_ITS_BYTES_CHECK, AuditEvent, AuditLeaf, Case
 from moderation.takedowns.services import proposal_approve
-from tests.support.auditlog import AUDIT_TABLES, as_owner_with_triggers_off, seal_all
+from tests.support.auditlog import (
+    AUDIT_TABLES,
+    as_owner_with_triggers_off,
+    rewrite_event,
+    seal_all,
+)
 from tests.support.factories import CaseFactory, LegalBasisFactory
 from tests.support.intake import report_body
 from verifier import saring_verify as tree
@@ -76,11 +81,8 @@ def rebuild_tree_as_attacker(order: list[int] | None = None) -> None:
     statements = [(f"DELETE FROM {t}", []) for t in AUDIT_TABLES[1:4]]  # noqa: S608
     for event_id in ids:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {log._EVENT_COLUMNS} FROM moderation_auditevent e WHERE id = %s",  # noqa: S608
-                [event_id],
-            )
-            digest = tree.leaf_hash(log.event_bytes(cursor.fetchone()))
+            cursor.execute("SELECT canonical FROM moderation_auditevent WHERE id = %s", [event_id])
+            digest = tree.leaf_hash(bytes(cursor.fetchone()[0]))
         statements.append(
             (
                 "INSERT INTO moderation_auditleaf (index, event_id, hash) VALUES (%s, %s, %s)",
@@ -210,35 +212,97 @@ def test_sealing_makes_every_committed_event_one_leaf_and_the_tree_verifies(log_
     assert report.root == log.latest_head().root
 
 
+TRICKY_DATA = [
+    {"score": 1e-07, "big": 2**70, "ratio": 0.1},
+    {"text": 'quote " back \\ \x01\x1f\x7f \u2028 é 中 😀', "nested": {"b": [1], "a": None}},
+]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_verify_s_fast_encoder_agrees_with_the_definition_or_defers_to_it(log_files):
-    """audit_verify hashes with orjson and falls back to the standard library's canonical
-    bytes (the definition) where they differ: a float's exponent (`1e-07`), a big integer,
-    control characters, non-ASCII and quotes all verify, and a changed one still does not."""
-    tricky = [
-        {"score": 1e-07, "big": 2**70, "ratio": 0.1},
-        {"text": 'quote " back \\ \x01\x1f\x7f \u2028 é 中 😀', "nested": {"b": [1], "a": None}},
-    ]
-    events = [audit_record(actor=Actor.system(), action="test.tricky", data=d) for d in tricky]
-    seal_all()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT l.hash, {log._EVENT_COLUMNS} FROM moderation_auditleaf l"  # noqa: S608
-            " JOIN moderation_auditevent e ON e.id = l.event_id ORDER BY l.index"
-        )
-        rows = cursor.fetchall()
-    for stored, *fields in rows:
-        assert log.leaf_hash_checked(tuple(fields), bytes(stored)) == bytes(stored)
-        assert tree.leaf_hash(log.event_bytes(tuple(fields))) == bytes(stored)
-    assert log.log_verify().intact
-    as_owner_with_triggers_off(
-        (
-            "UPDATE moderation_auditevent SET data = %s WHERE id = %s",
-            ['{"score": 1e-06, "big": 1180591620717411303424, "ratio": 0.1}', events[0].pk],
-        )
+def test_an_event_keeps_exactly_its_canonical_bytes_and_its_leaf_hashes_them(log_files):
+    """What the writer stores as the event's bytes is the definition (saring_verify's
+    canonical form of its columns, number included), through one event or a batch, for
+    floats' exponents, big integers, control characters, quotes and non-ASCII alike."""
+    events = [audit_record(actor=Actor.system(), action="test.tricky", data=d) for d in TRICKY_DATA]
+    audit_record_many(
+        entries=[
+            AuditEntry(actor=Actor.system("batch"), action="test.batch", data=d)
+            for d in TRICKY_DATA
+        ]
     )
-    report = log.log_verify()
-    assert report.bad_leaf == 0 and "no longer reads as sealed" in report.problem
+    seal_all()
+    rows = AuditEvent.objects.order_by("sequence").values_list(
+        "canonical", "leaf__hash", *tree.EVENT_FIELDS
+    )
+    assert len(rows) == 4 and rows[0][2] == events[0].sequence
+    for canonical, leaf, *fields in rows:
+        values = dict(zip(tree.EVENT_FIELDS, fields, strict=True))
+        values["created_at"] = tree.utc_iso(values["created_at"])
+        assert bytes(canonical) == tree.canonical_event(values)
+        assert bytes(leaf) == tree.leaf_hash(bytes(canonical))
+    assert log.log_verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_events_columns_cannot_differ_from_its_bytes_without_verify_saying_so(log_files):
+    """The CHECK constraint refuses a column changed without the bytes, even to the owner with
+    the triggers off; dropping it, re-adding it unvalidated or weakened is reported."""
+    try:
+        events = record_some(3)
+        seal_all()
+        with pytest.raises(IntegrityError, match="audit_event_is_its_bytes"):
+            as_owner_with_triggers_off(
+                ("UPDATE moderation_auditevent SET actor_label = 'x' WHERE id = %s", [events[1].pk])
+            )
+        assert log.log_verify().intact
+        as_owner_with_triggers_off(
+            ("ALTER TABLE moderation_auditevent DROP CONSTRAINT audit_event_is_its_bytes", []),
+            ("UPDATE moderation_auditevent SET actor_label = 'x' WHERE id = %s", [events[1].pk]),
+        )
+        report = log.log_verify()
+        assert not report.intact and report.bad_leaf is None
+        assert report.problem == (
+            "the events' columns are no longer bound to their sealed bytes (constraint gone)"
+        )
+        with pytest.raises(CommandError, match="no longer bound to their sealed bytes"):
+            call_command("audit_verify", stdout=io.StringIO())
+        as_owner_with_triggers_off(
+            (
+                "ALTER TABLE moderation_auditevent ADD CONSTRAINT audit_event_is_its_bytes"
+                f" CHECK ({EVENT_IS_ITS_BYTES_CHECK}) NOT VALID",
+                [],
+            )
+        )
+        assert "constraint not validated" in log.log_verify().problem
+        as_owner_with_triggers_off(
+            ("ALTER TABLE moderation_auditevent DROP CONSTRAINT audit_event_is_its_bytes", []),
+            (
+                "ALTER TABLE moderation_auditevent ADD CONSTRAINT audit_event_is_its_bytes"
+                " CHECK (canonical IS NOT NULL)",
+                [],
+            ),
+        )
+        assert log.log_verify().problem == (
+            "the events' columns are bound to their bytes by a changed constraint"
+        )
+    finally:  # the schema outlives the test: put the real constraint back
+        as_owner_with_triggers_off(
+            (
+                "ALTER TABLE moderation_auditevent DROP CONSTRAINT IF EXISTS"
+                " audit_event_is_its_bytes",
+                [],
+            ),
+            (
+                "UPDATE moderation_auditevent"
+                " SET actor_label = convert_from(canonical, 'UTF8')::jsonb ->> 'actor_label'",
+                [],
+            ),
+            (
+                "ALTER TABLE moderation_auditevent ADD CONSTRAINT audit_event_is_its_bytes"
+                f" CHECK ({EVENT_IS_ITS_BYTES_CHECK})",
+                [],
+            ),
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -366,9 +430,7 @@ def test_deleting_the_newest_event_is_found_at_its_leaf(log_files):
 def test_rewriting_an_event_and_recomputing_every_later_hash_is_found_at_its_leaf(log_files):
     events = record_some(9)
     kept = kept_checkpoint(log_files)
-    as_owner_with_triggers_off(
-        ("UPDATE moderation_auditevent SET data = %s WHERE id = %s", ['{"n": 99}', events[3].pk])
-    )
+    as_owner_with_triggers_off(rewrite_event(events[3].pk, data={"n": 99}))
     with pytest.raises(CommandError, match="BROKEN at leaf 3"):
         call_command("audit_verify", stdout=io.StringIO())  # the stored leaf still differs
     rebuild_tree_as_attacker()
@@ -519,9 +581,7 @@ def test_the_witness_accepts_a_growing_log_and_refuses_a_rewritten_one(log_files
         assert witness.size == 7 and witness.root == log.latest_head().root
         # An owner rewrites event 2 and the tree after it, adds one event and, holding the
         # signing key, signs the result: the witness cannot be shown it extends what it saw.
-        as_owner_with_triggers_off(
-            ("UPDATE moderation_auditevent SET data = '{}' WHERE id = %s", [events[1].pk])
-        )
+        as_owner_with_triggers_off(rewrite_event(events[1].pk, data={}))
         rebuild_tree_as_attacker()
         record_some(1)
         seal_all()
@@ -574,9 +634,7 @@ def test_the_auditor_downloads_the_checkpoint_and_later_learns_the_log_was_rewri
     intact = verify_with(note)
     assert intact.status_code == 200 and "The log is intact." in intact.content.decode()
     assert "It extends your checkpoint at tree size 5" in intact.content.decode()
-    as_owner_with_triggers_off(
-        ("UPDATE moderation_auditevent SET actor_label = 'someone' WHERE id = %s", [events[3].pk])
-    )
+    as_owner_with_triggers_off(rewrite_event(events[3].pk, actor_label="someone"))
     rebuild_tree_as_attacker()
     broken = verify_with(note).content.decode()
     assert "The log is broken at leaf 3" in broken

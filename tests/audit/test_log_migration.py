@@ -1,5 +1,6 @@
-"""Migration 0008: the events of the old hash chain become the Merkle tree's first leaves, in
-their order, and the log verifies across old and new events."""
+"""Migrations 0008 and 0009: the events of the old hash chain become the Merkle tree's first
+leaves, in their order, keep the bytes they were sealed with, and the log verifies across old
+and new events."""
 
 from __future__ import annotations
 

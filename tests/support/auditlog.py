@@ -44,3 +44,25 @@ def as_owner_with_triggers_off(*statements: tuple[str, list]) -> None:
         finally:
             for table in AUDIT_TABLES:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+
+
+def rewrite_event(event_id: int, **changes) -> tuple[str, list]:
+    """The UPDATE an owner who rewrites an event consistently would run (its bytes and its
+    columns together, so the CHECK constraint that binds them holds); for
+    `as_owner_with_triggers_off`."""
+    import json
+
+    from verifier import saring_verify
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT canonical FROM moderation_auditevent WHERE id = %s", [event_id])
+        fields = json.loads(bytes(cursor.fetchone()[0]))
+    fields.update(changes)
+    columns = ", ".join(
+        f"{name} = %s::jsonb" if name == "data" else f"{name} = %s" for name in changes
+    )
+    values = [json.dumps(v) if name == "data" else v for name, v in changes.items()]
+    return (
+        f"UPDATE moderation_auditevent SET canonical = %s, {columns} WHERE id = %s",  # noqa: S608
+        [saring_verify.canonical_event(fields), *values, event_id],
+    )

@@ -5,6 +5,10 @@ so the event and the change commit or roll back together: a failed audit write f
 change. Writers take no lock of any kind: the event's number comes from a PostgreSQL sequence
 and its transaction id from PostgreSQL, and the sequencer (services/log.py) later makes it a
 leaf of the Merkle tree once every transaction that could commit before it has ended.
+
+Each event is written with its canonical bytes (what its leaf will hash), made here from the
+same values as its columns; the number goes into them on insert (`canonical_parts`), and the
+database's CHECK constraint refuses an event whose columns and bytes disagree.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.utils import timezone
 
 from config.recordset import Recordset
 from moderation.models import AuditEvent
+from verifier import saring_verify as tree
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,29 @@ def _event(entry: AuditEntry, *, created_at: datetime) -> AuditEvent:
     )
 
 
+def canonical_parts(fields: dict[str, Any]) -> tuple[str, str]:
+    """An event's canonical text (saring_verify.canonical_event) around its number, which
+    PostgreSQL gives on insert: `head + str(sequence) + tail` is the event's bytes, decoded.
+
+    Keys are sorted and "sequence" falls between "prev_hash" and "subject_id", so every key
+    is on one side or the other and both sides are never empty."""
+    before = {name: value for name, value in fields.items() if name < "sequence"}
+    after = {name: value for name, value in fields.items() if name > "sequence"}
+    head = tree.canonical_event(before).decode()[:-1] + ',"sequence":'
+    tail = "," + tree.canonical_event(after).decode()[1:]
+    return head, tail
+
+
+def _row(event: AuditEvent) -> dict[str, Any]:
+    """The columns of one event to insert, with its canonical text around its number."""
+    fields = {name: getattr(event, name) for name in _COLUMNS}
+    fields["actor_user_id"] = event.actor_user.pk if event.actor_user is not None else None
+    head, tail = canonical_parts(
+        {**fields, "created_at": tree.utc_iso(event.created_at), "prev_hash": ""}
+    )
+    return {**fields, "head": head, "tail": tail}
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -123,7 +151,13 @@ def audit_record(
         ip_address=ip_address,
     )
     event = _event(entry, created_at=timezone.now())
-    event.save(force_insert=True)  # its number and transaction id come back from the INSERT
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EVENTS_INSERT + " RETURNING id, sequence, xid", [_EVENTS.rows([_row(event)])]
+        )
+        event.pk, event.sequence, event.xid = cursor.fetchone()
+    event._state.adding = False
+    event._state.db = connection.alias
     return event
 
 
@@ -133,17 +167,10 @@ def audit_record_many(*, entries: list[AuditEntry]) -> int:
     if not entries:
         return 0
     created_at = timezone.now()
-    events = [_event(entry, created_at=created_at) for entry in entries]
-    rows = _EVENTS.rows(
-        {
-            **{name: getattr(e, name) for name in _EVENTS.names if name != "actor_user_id"},
-            "actor_user_id": e.actor_user.pk if e.actor_user is not None else None,
-        }
-        for e in events
-    )
+    rows = _EVENTS.rows(_row(_event(entry, created_at=created_at)) for entry in entries)
     with connection.cursor() as cursor:
         cursor.execute(_EVENTS_INSERT, [rows])
-    return len(events)
+    return len(entries)
 
 
 _EVENTS = Recordset(
@@ -158,7 +185,18 @@ _EVENTS = Recordset(
         ("subject_label", "text"),
         ("data", "jsonb"),
         ("ip_address", "text"),
+        ("head", "text"),
+        ("tail", "text"),
     )
 )
-# Numbered in the batch's order: jsonb_to_recordset yields the rows as they are in the array.
-_EVENTS_INSERT = _EVENTS.insert_sql("moderation_auditevent")
+_COLUMNS = [name for name in _EVENTS.names if name not in ("head", "tail", "actor_user_id")]
+_COLUMN_LIST = ", ".join(["actor_user_id", *_COLUMNS])
+# Numbered in the batch's order (jsonb_to_recordset yields the rows as they are in the array);
+# the number goes into the canonical bytes too, so it is drawn once per row, in a CTE.
+_EVENTS_INSERT = (
+    "WITH n AS MATERIALIZED ("  # noqa: S608 - columns are constants
+    f" SELECT nextval('saring_audit_event_number') AS sequence, v.* FROM {_EVENTS.source})"
+    f" INSERT INTO moderation_auditevent (sequence, canonical, {_COLUMN_LIST})"
+    f" SELECT n.sequence, convert_to(n.head || n.sequence || n.tail, 'UTF8'), {_COLUMN_LIST}"
+    " FROM n"
+)

@@ -16,6 +16,9 @@ audit_sequencer`, its own process) turns them into leaves:
 - Leaves are therefore in the order of the writing transactions' ids: a transaction that
   committed before another began (so could be seen by it) always comes first.
 
+An event keeps the bytes its leaf hashes (`canonical`), bound to its columns by a CHECK
+constraint, so sealing and verifying hash those bytes and never rebuild them from the columns.
+
 Leaves, the complete subtrees above them (for O(log n) proofs), tree heads and checkpoints are
 append-only tables; the leaf hashes are also appended to a file outside PostgreSQL, so a
 verification can name the first leaf that differs from what was sealed.
@@ -23,8 +26,6 @@ verification can name the first leaf that differs from what was sealed.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import queue
 import threading
@@ -32,28 +33,21 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from moderation.models import AuditTreeHead
+from moderation.models import EVENT_IS_ITS_BYTES, EVENT_IS_ITS_BYTES_CHECK, AuditTreeHead
 from verifier import saring_verify as tree
 
 T = TypeVar("T")
 SEAL_BATCH = 5000
 HASH = 32
-# The event's columns in EVENT_FIELDS order; PostgreSQL writes the time as the canonical form
-# wants it (UTC, microseconds), which costs Python a third of a leaf's time otherwise.
-_EVENT_COLUMNS = ", ".join(
-    "to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    if name == "created_at"
-    else f"e.{name}"
-    for name in tree.EVENT_FIELDS
-)
 
 
 @dataclass(frozen=True)
@@ -66,36 +60,6 @@ class Head:
 
 
 EMPTY = Head(0, tree.EMPTY_ROOT, (), -1, -1)
-
-
-def event_bytes(row: tuple[Any, ...]) -> bytes:
-    """An event's canonical bytes from its stored columns, in EVENT_FIELDS order."""
-    fields = dict(zip(tree.EVENT_FIELDS, row, strict=True))
-    if not isinstance(fields["created_at"], str):
-        fields["created_at"] = tree.utc_iso(fields["created_at"])
-    if isinstance(fields["data"], str):  # Django reads jsonb as text outside the ORM
-        fields["data"] = json.loads(fields["data"])
-    return tree.canonical_event(fields)
-
-
-def leaf_hash_checked(row: tuple[Any, ...], stored: bytes) -> bytes:
-    """The leaf hash of an event's stored columns (EVENT_FIELDS order, `data` as jsonb text),
-    the fast way when it gives the sealed hash.
-
-    orjson writes the same bytes as the standard library's canonical form for everything but
-    some floats' exponents (`1e-7` for `1e-07`), at a quarter of the cost. Its result is only
-    taken when it equals `stored` (the hash of the stdlib bytes, so the bytes are the same);
-    otherwise the definition (`event_bytes`) decides, so a difference in the encoders can cost
-    time but never make a changed event pass or an intact one fail."""
-    fields = dict(zip(tree.EVENT_FIELDS, row, strict=True))
-    try:
-        fields["data"] = orjson.loads(fields["data"])
-        digest = hashlib.sha256(b"\x00" + orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError):
-        return tree.leaf_hash(event_bytes(row))
-    if digest.digest() == stored:
-        return stored
-    return tree.leaf_hash(event_bytes(row))
 
 
 def latest_head() -> Head:
@@ -120,7 +84,7 @@ def seal_pending(limit: int = SEAL_BATCH) -> int:
         (horizon,) = cursor.fetchone()
         head = latest_head()
         cursor.execute(
-            f"SELECT e.id, e.xid, {_EVENT_COLUMNS} FROM moderation_auditevent e"  # noqa: S608
+            "SELECT e.id, e.xid, e.sequence, e.canonical FROM moderation_auditevent e"
             " WHERE (e.xid, e.sequence) > (%s, %s) AND e.xid < %s"
             " ORDER BY e.xid, e.sequence LIMIT %s",
             [head.last_xid, head.last_sequence, horizon, limit],
@@ -131,8 +95,8 @@ def seal_pending(limit: int = SEAL_BATCH) -> int:
         builder = tree.TreeBuilder(head.size, head.frontier)
         leaf_index, leaf_event, leaf_hash = [], [], []
         node_level, node_index, node_hash = [], [], []
-        for event_id, _xid, *fields in rows:
-            digest = tree.leaf_hash(event_bytes(tuple(fields)))
+        for event_id, _xid, _sequence, canonical in rows:
+            digest = tree.leaf_hash(bytes(canonical))
             leaf_index.append(builder.size)
             leaf_event.append(event_id)
             leaf_hash.append(digest)
@@ -226,12 +190,12 @@ def event_leaf(event_id: int) -> tuple[int, bytes] | None:
     """(leaf index, canonical bytes) of a sealed event; None while it waits to be sealed."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT l.index, {_EVENT_COLUMNS} FROM moderation_auditleaf l"  # noqa: S608
+            "SELECT l.index, e.canonical FROM moderation_auditleaf l"
             " JOIN moderation_auditevent e ON e.id = l.event_id WHERE l.event_id = %s",
             [event_id],
         )
         row = cursor.fetchone()
-    return (row[0], event_bytes(tuple(row[1:]))) if row else None
+    return (row[0], bytes(row[1])) if row else None
 
 
 def _stored_hashes(nodes: Iterable[tree.Node]) -> dict[tree.Node, bytes]:
@@ -349,17 +313,55 @@ class _End:
 _END = _End()
 
 
+def binding_problem() -> str:
+    """'' while every event's columns are bound to its bytes (the leaf hashes only the bytes):
+    the CHECK constraint is there, validated, and reads as Saring defines it. What PostgreSQL
+    makes of that definition is found by adding it to a throwaway copy of the table, so the
+    comparison holds on any PostgreSQL version."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT convalidated, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'moderation_auditevent'::regclass AND conname = %s",
+            [EVENT_IS_ITS_BYTES],
+        )
+        found = cursor.fetchone()
+        if found is None:
+            return "the events' columns are no longer bound to their sealed bytes (constraint gone)"
+        if not found[0]:
+            return (
+                "the events' columns may differ from their sealed bytes (constraint not validated)"
+            )
+        cursor.execute(
+            "CREATE TEMP TABLE saring_bytes_probe (LIKE moderation_auditevent) ON COMMIT DROP"
+        )
+        cursor.execute(
+            "ALTER TABLE saring_bytes_probe"
+            f" ADD CONSTRAINT probe CHECK ({EVENT_IS_ITS_BYTES_CHECK})"
+        )
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = 'saring_bytes_probe'::regclass AND conname = 'probe'"
+        )
+        (expected,) = cursor.fetchone()
+        cursor.execute("DROP TABLE saring_bytes_probe")
+    if found[1] != expected:
+        return "the events' columns are bound to their bytes by a changed constraint"
+    return ""
+
+
 def _sealed_events(chunk: int = 20000) -> Iterator[list[tuple[Any, ...]]]:
-    """Every leaf in order with its event's columns (None where the event is gone)."""
+    """Every leaf in order with its event's bytes (None where the event is gone), read in
+    PostgreSQL's binary format: bytea as it is stored, not as hex text to decode."""
     start = 0
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:  # Django's own cannot read binary
         while True:
             cursor.execute(
-                f"SELECT l.index, l.hash, e.id, {_EVENT_COLUMNS}"  # noqa: S608
-                " FROM moderation_auditleaf l"
+                "SELECT l.index, l.hash, e.id, e.canonical FROM moderation_auditleaf l"
                 " LEFT JOIN moderation_auditevent e ON e.id = l.event_id"
                 " WHERE l.index >= %s ORDER BY l.index LIMIT %s",
                 [start, chunk],
+                binary=True,
             )
             rows = cursor.fetchall()
             if not rows:
@@ -369,7 +371,8 @@ def _sealed_events(chunk: int = 20000) -> Iterator[list[tuple[Any, ...]]]:
 
 
 def log_verify(checkpoint: tree.Checkpoint | None = None) -> LogReport:
-    """Recompute every leaf from its event and the tree from the leaves.
+    """Recompute every leaf from its event's bytes and the tree from the leaves, and check that
+    the events' columns are still bound to their bytes (`binding_problem`).
 
     Without a checkpoint, the leaves must be numbered 0..n-1, each must match its event, and
     the tree must match the last sealed head. With a checkpoint someone kept, the recomputed
@@ -384,7 +387,7 @@ def log_verify(checkpoint: tree.Checkpoint | None = None) -> LogReport:
     keep = checkpoint.size if checkpoint is not None else 0
     first_bad: tuple[int, str] | None = None
     for rows in _read_ahead(_sealed_events):
-        for index, stored, event_id, *fields in rows:
+        for index, stored, event_id, canonical in rows:
             if index != builder.size:
                 first_bad = first_bad or (builder.size, f"leaf {builder.size} is missing")
                 break
@@ -393,7 +396,7 @@ def log_verify(checkpoint: tree.Checkpoint | None = None) -> LogReport:
                 digest = stored
                 first_bad = first_bad or (index, f"the event of leaf {index} was deleted")
             else:
-                digest = leaf_hash_checked(tuple(fields), stored)
+                digest = sha256(b"\x00" + canonical).digest()
                 if digest != stored and first_bad is None:
                     first_bad = (index, f"the event of leaf {index} no longer reads as sealed")
             if index < keep:
@@ -405,6 +408,7 @@ def log_verify(checkpoint: tree.Checkpoint | None = None) -> LogReport:
             continue
         break
     head = latest_head()
+    unbound = binding_problem()
     elapsed = time.perf_counter() - started
     if checkpoint is None:
         if first_bad is not None:
@@ -418,13 +422,14 @@ def log_verify(checkpoint: tree.Checkpoint | None = None) -> LogReport:
                 None,
                 elapsed,
             )
-        return LogReport(builder.size, builder.root, seconds=elapsed)
+        # The bytes hold; if `unbound`, what the pages read from the columns may not.
+        return LogReport(builder.size, builder.root, None, unbound, None, elapsed)
     if checkpoint_root == checkpoint.root:
         if first_bad is not None:  # what was signed holds; something stored since does not
             return LogReport(
                 builder.size, builder.root, first_bad[0], first_bad[1], checkpoint.size, elapsed
             )
-        return LogReport(builder.size, builder.root, None, "", checkpoint.size, elapsed)
+        return LogReport(builder.size, builder.root, None, unbound, checkpoint.size, elapsed)
     bad, problem = _first_difference(checkpoint, recomputed, builder.size, first_bad)
     return LogReport(builder.size, builder.root, bad, problem, checkpoint.size, elapsed)
 
