@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from bench.common import ROOT, django_ready, emit, goal, own_database, scaled, staff
 from bench.common import say as common_say
+from verifier import saring_verify
 
 _SIZES = os.environ.get("BENCH_EXPORT_SIZES")
 SMALL, LARGE = (
@@ -316,16 +317,12 @@ def seed_decisions(url: str, *, start: int, stop: int, people) -> None:
         cur.execute("ANALYZE")
 
 
-COPIED = (
-    "actor_kind",
-    "actor_user_id",
-    "actor_label",
-    "action",
-    "subject_type",
-    "subject_id",
-    "subject_label",
-    "data",
-    "ip_address",
+# An event's columns as the bench copies them: the canonical fields but its number, its time
+# (both written apart) and the old chain's field.
+COPIED = tuple(
+    name
+    for name in saring_verify.EVENT_FIELDS
+    if name not in ("sequence", "created_at", "prev_hash")
 )
 
 
@@ -336,7 +333,6 @@ def seed_audit_events(url: str, count: int) -> None:
     import psycopg
 
     from moderation.audit.services.chain import canonical_parts
-    from verifier import saring_verify
 
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         cur.execute(
@@ -372,9 +368,7 @@ def seed_audit_events(url: str, count: int) -> None:
                         number,
                         f"{head}{number}{tail}".encode(),
                         created,
-                        *(fields[name] for name in COPIED[:7]),
-                        json.dumps(fields["data"]),
-                        fields["ip_address"],
+                        *(json.dumps(fields[n]) if n == "data" else fields[n] for n in COPIED),
                     )
                 )
         conn.commit()
@@ -402,7 +396,6 @@ def time_proofs(samples: int = 1000) -> dict:
     from django.db import connections
 
     from moderation.audit.services import log
-    from verifier import saring_verify
 
     head = log.latest_head()
     log.inclusion_proof(0, head.size)  # the connection open, the code loaded
