@@ -6,13 +6,17 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.endpoints import validate_endpoint
+
 
 class Platform(models.Model):
     """A chat platform's operator: where takedown requests go and whose callbacks we accept."""
 
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
-    endpoint_url = models.URLField(_("operator endpoint URL"), max_length=500)
+    endpoint_url = models.URLField(
+        _("operator endpoint URL"), max_length=500, validators=[validate_endpoint]
+    )
     signing_secret = models.CharField(
         _("signing secret"), max_length=200, help_text=_("Signs requests we send.")
     )

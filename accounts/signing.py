@@ -40,13 +40,13 @@ def verify(
     """None when the message is genuine and fresh, else the reason it is not."""
     if not timestamp or not signature:
         return "missing signature headers"
-    try:
-        sent = int(timestamp)
-    except ValueError:
+    if not (timestamp.isascii() and timestamp.isdigit()):
         return "timestamp is not a whole number"
+    sent = int(timestamp)
     current = now if now is not None else time.time()
     if abs(current - sent) > max_age:
         return "stale timestamp"
-    if not hmac.compare_digest(sign(secret, sent, body), signature):
+    # compare_digest refuses non-ASCII text with a TypeError: such a signature is simply wrong.
+    if not signature.isascii() or not hmac.compare_digest(sign(secret, sent, body), signature):
         return "bad signature"
     return None

@@ -244,7 +244,21 @@ SPECTACULAR_SETTINGS = {
 
 # --- Takedown delivery ------------------------------------------------------------------
 OPERATOR_TIMEOUT_SECONDS = env_float("OPERATOR_TIMEOUT_SECONDS", 10.0, minimum=0.1)
+# Failed attempts (errors, timeouts, redirects) before a request is dead-lettered. A 429 or an
+# attempt lost with its worker is not a failure and never counts; throttling is bounded by
+# TAKEDOWN_THROTTLED_GIVE_UP_SECONDS instead.
 TAKEDOWN_MAX_ATTEMPTS = env_int("TAKEDOWN_MAX_ATTEMPTS", 8, minimum=1)
+# An operator that has answered only 429 for this long dead-letters the request (24 h).
+TAKEDOWN_THROTTLED_GIVE_UP_SECONDS = env_float(
+    "TAKEDOWN_THROTTLED_GIVE_UP_SECONDS", 86400.0, minimum=0.0
+)
+# The longest Retry-After honoured; a longer (or absurd) one waits this long (1 h).
+TAKEDOWN_RETRY_AFTER_MAX_SECONDS = env_float(
+    "TAKEDOWN_RETRY_AFTER_MAX_SECONDS", 3600.0, minimum=0.0
+)
+# Let operator endpoints be loopback addresses (http:// too): `make run` and the tests, whose
+# operator simulator listens on 127.0.0.1. Never in production (accounts/endpoints.py).
+OPERATOR_ENDPOINTS_LOOPBACK = env_bool("OPERATOR_ENDPOINTS_LOOPBACK", False)
 OPERATOR_SIMULATOR_URL = env_str("OPERATOR_SIMULATOR_URL", "http://127.0.0.1:8025").rstrip("/")
 
 LOGGING = {

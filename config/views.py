@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import sys
 from http import HTTPStatus
 
 import redis
+from django import db
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -82,7 +85,25 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return defaults.permission_denied(request, exception)
 
 
+# PostgreSQL or Redis not answering (a restart, a failover): nothing was saved, and the same
+# request a few seconds later will most likely work, so say that (503 and Retry-After).
+UNAVAILABLE = (db.OperationalError, db.InterfaceError, redis.RedisError)
+RETRY_AFTER_SECONDS = 5
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+        if request.path.startswith(API_PREFIX):
+            response = _problem(
+                503, "A service Saring needs is not answering; nothing was saved. Try again."
+            )
+        else:  # no base template: its context would ask the database again
+            response = HttpResponse(
+                loader.render_to_string("unavailable.html", {"seconds": RETRY_AFTER_SECONDS}),
+                status=503,
+            )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if request.path.startswith(API_PREFIX):
         return _problem(500, "Something went wrong on our side; nothing was saved.")
     return defaults.server_error(request)

@@ -225,7 +225,11 @@ class TakedownRequest(models.Model):
     issued_at = models.DateTimeField()
     deadline = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)  # sends, the attempt's number
+    # Failed attempts this round (TAKEDOWN_MAX_ATTEMPTS): not 429s, not attempts lost with a
+    # worker. A supervisor's retry starts a new round.
+    failures = models.PositiveIntegerField(default=0)
+    throttled_since = models.DateTimeField(null=True, blank=True)  # first 429 of a streak
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     operator_reference = models.CharField(max_length=200, blank=True)
@@ -262,6 +266,8 @@ class DeliveryAttempt(models.Model):
         "timeout": _("timed out"),
         "connection_error": _("connection failed"),
         "lost": _("worker lost"),
+        "redirected": _("redirected (not followed)"),
+        "endpoint_refused": _("endpoint not allowed; nothing sent"),
     }
 
     request = models.ForeignKey(

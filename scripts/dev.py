@@ -243,6 +243,8 @@ def services(*, for_tests: bool) -> tuple[dict[str, str], list]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
     env["SARING_DATA_DIR"] = str(DATA)
+    # The operator simulator and the benchmarks' operators listen on 127.0.0.1.
+    env.setdefault("OPERATOR_ENDPOINTS_LOOPBACK", "1")
     stoppers: list = []
     if not env.get("DATABASE_URL"):
         pg = EmbeddedPostgres(DATA / "postgres")

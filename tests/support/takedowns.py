@@ -3,6 +3,7 @@ Celery worker processes. Nothing here stands in for our own code."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,10 +13,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import connection
+from django.test import Client
 from django.utils import timezone
 
+from accounts import signing
 from devtools.simulator import OperatorSimulator, Switches
-from moderation.models import Case, TakedownRequest
+from moderation.models import Case, DeliveryAttempt, TakedownRequest
 from moderation.takedowns import services as takedowns
 from scripts.dev import EmbeddedRedis, free_port
 from tests.support import ROOT
@@ -149,3 +152,75 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class CannedOperator:
+    """A real HTTP server on loopback that gives every request the same answer and keeps
+    what it was sent: for operators that misbehave in ways the simulator does not (redirects,
+    odd answers)."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        canned = self
+        self.received: list[tuple[str, bytes]] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                length = int(self.headers.get("Content-Length") or 0)
+                canned.received.append((self.path, self.rfile.read(length)))
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# Shared by the delivery tests: fast retries, a delivery's outcomes, a signed callback.
+FAST = {
+    "TAKEDOWN_BACKOFF_BASE_SECONDS": 0.05,
+    "TAKEDOWN_BACKOFF_MAX_SECONDS": 0.2,
+    "OPERATOR_TIMEOUT_SECONDS": 0.5,
+    "TAKEDOWN_MAX_ATTEMPTS": 5,
+}
+
+
+def outcomes(request_id) -> list[str]:
+    return list(
+        DeliveryAttempt.objects.filter(request_id=request_id)
+        .order_by("number")
+        .values_list("outcome", flat=True)
+    )
+
+
+def callback(platform, payload: dict, *, secret: str | None = None, now: float | None = None):
+    body = json.dumps(payload).encode()
+    headers = signing.signed_headers(secret or platform.callback_secret, body, now=now)
+    return Client().post(
+        f"/api/v1/operators/{platform.slug}/callbacks/",
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def outcome(request, status="taken_down"):
+    return {
+        "request_id": str(request.pk),
+        "status": status,
+        "reason": "",
+        "actioned_at": timezone.now().isoformat(),
+    }

@@ -24,22 +24,19 @@ from moderation.models import AuditEvent, DeliveryAttempt, TakedownRequest
 from moderation.takedowns import services as takedowns
 from moderation.takedowns.tasks import takedown_deliver_task
 from tests.support.takedowns import (
+    FAST,
     RedisServer,
+    callback,
     celery_broker,
     deliver_until_settled,
+    outcome,
+    outcomes,
     platform_for,
     proposal,
     simulator_for,
     start_worker,
     wait_for,
 )
-
-FAST = {
-    "TAKEDOWN_BACKOFF_BASE_SECONDS": 0.05,
-    "TAKEDOWN_BACKOFF_MAX_SECONDS": 0.2,
-    "OPERATOR_TIMEOUT_SECONDS": 0.5,
-    "TAKEDOWN_MAX_ATTEMPTS": 5,
-}
 
 
 @pytest.fixture
@@ -52,14 +49,6 @@ def simulator():
 @pytest.fixture
 def platform(db, simulator):
     return platform_for(simulator)
-
-
-def outcomes(request_id) -> list[str]:
-    return list(
-        DeliveryAttempt.objects.filter(request_id=request_id)
-        .order_by("number")
-        .values_list("outcome", flat=True)
-    )
 
 
 def approved(moderator, supervisor, platform) -> TakedownRequest:
@@ -325,17 +314,6 @@ def test_a_late_answer_from_a_reclaimed_attempt_changes_nothing(
 # --- callbacks -----------------------------------------------------------------------------
 
 
-def callback(platform, payload: dict, *, secret: str | None = None, now: float | None = None):
-    body = json.dumps(payload).encode()
-    headers = signing.signed_headers(secret or platform.callback_secret, body, now=now)
-    return Client().post(
-        f"/api/v1/operators/{platform.slug}/callbacks/",
-        data=body,
-        content_type="application/json",
-        headers=headers,
-    )
-
-
 @pytest.fixture
 def acknowledged(simulator, platform, moderator, supervisor):
     request = approved(moderator, supervisor, platform)
@@ -343,15 +321,6 @@ def acknowledged(simulator, platform, moderator, supervisor):
     request.refresh_from_db()
     assert request.status == "acknowledged"
     return request
-
-
-def outcome(request, status="taken_down"):
-    return {
-        "request_id": str(request.pk),
-        "status": status,
-        "reason": "",
-        "actioned_at": timezone.now().isoformat(),
-    }
 
 
 def test_a_callback_marks_the_account_taken_down_and_closes_the_case(acknowledged, platform):

@@ -51,6 +51,8 @@ def takedown_callback(
     )
     if problem:
         return CallbackResult(401, {"error": problem})
+    if not platform.active:  # deactivated: its secrets may be why; nothing it says counts
+        return CallbackResult(403, {"error": "the platform is deactivated"})
     try:
         payload = json.loads(body)
     except ValueError:

@@ -8,6 +8,7 @@ import json
 import random
 import threading
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import signing
+from accounts.endpoints import resolved_endpoint_problem
 from accounts.models import Platform
 from moderation.audit import Actor
 from moderation.models import (
@@ -112,18 +114,32 @@ def retry_delay(attempt: int) -> float:
 
 
 def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at most
+    TAKEDOWN_RETRY_AFTER_MAX_SECONDS; None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    cap = settings.TAKEDOWN_RETRY_AFTER_MAX_SECONDS
+    if value.isascii() and value.isdigit():
+        return float(min(int(value), cap))
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - timezone.now()).total_seconds())
+    return min(max(0.0, (moment - timezone.now()).total_seconds()), cap)
+
+
+EXCERPT_CHARACTERS = 200
+
+
+def excerpt(text: str) -> str:
+    """What is kept and shown of an operator's answer: printable characters only, spaces
+    collapsed, at most EXCERPT_CHARACTERS."""
+    printable = "".join(c if unicodedata.category(c)[0] not in "CZ" else " " for c in text)
+    flat = " ".join(printable.split())
+    return flat if len(flat) <= EXCERPT_CHARACTERS else flat[: EXCERPT_CHARACTERS - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -145,20 +161,39 @@ def _call_operator(request: TakedownRequest) -> _Answer:
     }
     timeout = settings.OPERATOR_TIMEOUT_SECONDS
     started = time.monotonic()
+    refused = resolved_endpoint_problem(request.platform.endpoint_url)
+    if refused:  # nothing is sent to an address inside our own network
+        return _Answer("endpoint_refused", None, _ms(started), refused)
     try:
         response = _http_session().post(
-            request.platform.endpoint_url, data=body, headers=headers, timeout=(timeout, timeout)
+            request.platform.endpoint_url,
+            data=body,
+            headers=headers,
+            timeout=(timeout, timeout),
+            allow_redirects=False,  # a 307 would re-POST the signed order wherever it points
         )
     except requests.Timeout as exc:
-        return _Answer("timeout", None, _ms(started), f"timeout after {timeout:g} s: {exc}")
+        return _Answer(
+            "timeout", None, _ms(started), excerpt(f"timeout after {timeout:g} s: {exc}")
+        )
     except requests.RequestException as exc:
-        return _Answer("connection_error", None, _ms(started), f"{type(exc).__name__}: {exc}")
+        return _Answer(
+            "connection_error", None, _ms(started), excerpt(f"{type(exc).__name__}: {exc}")
+        )
     latency = _ms(started)
     status = response.status_code
-    text = response.text[:1000]
+    text = excerpt(response.text[:4000])
+    if 300 <= status < 400:
+        where = excerpt(response.headers.get("Location", ""))
+        return _Answer(
+            "redirected",
+            status,
+            latency,
+            f"HTTP {status}: the operator redirects to {where or '(nowhere)'}; not followed",
+        )
     if 200 <= status < 300 or status == 409:
         try:
-            reference = str(response.json().get("reference") or "")[:200]
+            reference = excerpt(str(response.json().get("reference") or ""))
         except (ValueError, AttributeError):
             reference = ""
         outcome = "duplicate" if status == 409 else "acknowledged"
@@ -261,6 +296,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                 "operator_reference": answer.reference,
                 "last_error": "",
                 "next_attempt_at": None,
+                "throttled_since": None,
             }
             action = "takedown.acknowledged"
         elif answer.outcome == "refused":
@@ -271,25 +307,38 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                 "next_attempt_at": None,
             }
             action = "takedown.refused"
-        elif number % settings.TAKEDOWN_MAX_ATTEMPTS == 0:
-            changes |= {
-                "status": Status.FAILED,
-                "last_error": answer.error,
-                "next_attempt_at": None,
-            }
-            action = "takedown.failed"
+        elif answer.outcome == "throttled":  # waits; never counts as a failed attempt
+            since = request.throttled_since or now
+            changes["throttled_since"] = since
+            if (now - since).total_seconds() > settings.TAKEDOWN_THROTTLED_GIVE_UP_SECONDS:
+                changes |= {
+                    "status": Status.FAILED,
+                    "last_error": _("throttled (HTTP 429) since %(since)s; given up")
+                    % {"since": _iso(since)},
+                    "next_attempt_at": None,
+                }
+                action = "takedown.failed"
+            else:
+                retry_in = answer.retry_after if answer.retry_after is not None else retry_delay(1)
+                changes |= {
+                    "status": Status.PENDING,
+                    "last_error": answer.error,
+                    "next_attempt_at": now + timedelta(seconds=retry_in),
+                }
+                action = "takedown.retry_scheduled"
         else:
-            retry_in = (
-                answer.retry_after
-                if answer.outcome == "throttled" and answer.retry_after is not None
-                else retry_delay(number)
-            )
-            changes |= {
-                "status": Status.PENDING,
-                "last_error": answer.error,
-                "next_attempt_at": now + timedelta(seconds=retry_in),
-            }
-            action = "takedown.retry_scheduled"
+            failures = request.failures + 1
+            changes |= {"failures": failures, "throttled_since": None, "last_error": answer.error}
+            if failures >= settings.TAKEDOWN_MAX_ATTEMPTS:
+                changes |= {"status": Status.FAILED, "next_attempt_at": None}
+                action = "takedown.failed"
+            else:
+                retry_in = retry_delay(failures)
+                changes |= {
+                    "status": Status.PENDING,
+                    "next_attempt_at": now + timedelta(seconds=retry_in),
+                }
+                action = "takedown.retry_scheduled"
         # Only if nobody moved the row on meanwhile (a sweeper reclaim, a callback, a cancel).
         moved = TakedownRequest.objects.filter(
             pk=request.pk, status=Status.SENT, attempts=number
@@ -313,6 +362,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                 "error": answer.error[:500],
                 "reference": answer.reference,
                 "retry_in_s": retry_in,
+                "failed_attempts": changes.get("failures", request.failures),
                 "before": {"status": Status.SENT},
                 "after": {"status": changes["status"]},
             },

@@ -40,7 +40,11 @@ def takedown_retry(
     now = timezone.now()
     with transaction.atomic(), audit_batch():
         moved = TakedownRequest.objects.filter(pk=request_id, status=Status.FAILED).update(
-            status=Status.PENDING, next_attempt_at=now, updated_at=now
+            status=Status.PENDING,
+            next_attempt_at=now,
+            updated_at=now,
+            failures=0,
+            throttled_since=None,
         )
         if not moved:
             raise TakedownActionRefused(_("Only a failed request can be retried."))
