@@ -155,8 +155,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
-SESSION_SAVE_EVERY_REQUEST = True  # the age above is an inactivity timeout
+# A session ends after SESSION_IDLE_SECONDS without a request from the person (the page's
+# polls do not count) and SESSION_LIFETIME_SECONDS after sign-in however busy: signin.middleware.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+SESSION_LIFETIME_SECONDS = env_int("SESSION_LIFETIME_SECONDS", 12 * 60 * 60, minimum=300)
+SESSION_COOKIE_AGE = SESSION_LIFETIME_SECONDS
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -282,10 +286,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env_int("SIGNIN_LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_COOLOFF_MINUTES", 15, minimum=1))
-# "username,ip_address": either one is locked on its own; "username+ip_address": only the pair.
+# Comma-separated; each item is counted on its own, "+" joins parameters into one count. The
+# default locks a username only for the client that guessed on it, and a client that guesses
+# on many names: strangers elsewhere cannot lock a named supervisor out.
 AXES_LOCKOUT_PARAMETERS = [
     item.split("+") if "+" in item else item
-    for item in env_list("SIGNIN_LOCKOUT_BY", ["username", "ip_address"])
+    for item in env_list("SIGNIN_LOCKOUT_BY", ["username+ip_address", "ip_address"])
 ]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # The one client address (config/http.py), also for lockouts.

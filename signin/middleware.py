@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -10,11 +12,18 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from signin.policy import (
+    SESSION_ACTIVE_KEY,
     SESSION_EPOCH_KEY,
     SESSION_HAS_DEVICE_KEY,
+    SESSION_STARTED_KEY,
     current_epoch,
+    is_poll,
     two_factor_required,
 )
+
+# The last-activity mark moves at most this often: a person clicking about does not write
+# their session on every request.
+ACTIVITY_GRANULARITY_SECONDS = 30
 
 # The only pages a person who still owes a second factor may open.
 OPEN_BEFORE_SECOND_FACTOR = ("signin:verify", "signin:enrol", "logout", "set_language")
@@ -22,7 +31,9 @@ OPEN_BEFORE_SECOND_FACTOR = ("signin:verify", "signin:enrol", "logout", "set_lan
 
 class SignInPolicyMiddleware:
     """After Django's and django-otp's middleware: ends sessions from before a "sign out
-    everywhere", and keeps anyone who owes a second factor on the two-factor pages.
+    everywhere", sessions idle for SESSION_IDLE_SECONDS (polls do not count as activity) and
+    sessions older than SESSION_LIFETIME_SECONDS however busy, and keeps anyone who owes a
+    second factor on the two-factor pages.
 
     A second factor is owed by supervisors and administrators always, and by anyone else who
     has enrolled a device. The Django admin is behind this too, as it is just another page."""
@@ -37,6 +48,11 @@ class SignInPolicyMiddleware:
             if request.session.get(SESSION_EPOCH_KEY, 0) != current_epoch(user):
                 logout(request)
                 return redirect_to_login(request.get_full_path())
+            ended = self._session_over(request)
+            if ended:
+                request.signout_reason = ended  # type: ignore[attr-defined]
+                logout(request)
+                return self._to_sign_in(request)
             if (
                 not user.is_verified()
                 and request.path_info not in self.open_paths()
@@ -44,6 +60,39 @@ class SignInPolicyMiddleware:
             ):
                 return self._to_second_factor(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _session_over(request: HttpRequest) -> str | None:
+        """ "lifetime" or "idle" when the session has ended by itself, else None (and a
+        person's request, not a poll, marks them active)."""
+        session = request.session
+        now = int(time.time())
+        started = session.get(SESSION_STARTED_KEY)
+        active = session.get(SESSION_ACTIVE_KEY)
+        if not isinstance(started, int) or not isinstance(active, int):
+            # A session from before these marks: its clocks start now.
+            session[SESSION_STARTED_KEY] = session[SESSION_ACTIVE_KEY] = now
+            return None
+        if now - started > settings.SESSION_LIFETIME_SECONDS:
+            return "lifetime"
+        if now - active > settings.SESSION_IDLE_SECONDS:
+            return "idle"
+        if not is_poll(request) and now - active >= ACTIVITY_GRANULARITY_SECONDS:
+            session[SESSION_ACTIVE_KEY] = now
+        return None
+
+    @staticmethod
+    def _to_sign_in(request: HttpRequest) -> HttpResponse:
+        """The sign-in page, with a way back here; an htmx request (a poll) asks its page to
+        go there rather than swapping the sign-in form into a corner of it."""
+        response = redirect_to_login(
+            request.get_full_path() if request.method == "GET" else request.path
+        )
+        if request.headers.get("HX-Request") == "true":
+            hx = HttpResponse(status=204)
+            hx["HX-Redirect"] = response["Location"]
+            return hx
+        return response
 
     def open_paths(self) -> frozenset[str]:
         if self._open_paths is None:

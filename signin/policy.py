@@ -13,6 +13,16 @@ TWO_FACTOR_ROLES = (Role.SUPERVISOR, Role.ADMINISTRATOR)
 SESSION_EPOCH_KEY = "signin_epoch"
 SESSION_HAS_DEVICE_KEY = "signin_has_device"
 SESSION_PENDING_KEY = "signin_pending_totp_key"
+SESSION_STARTED_KEY = "signin_started_at"  # epoch seconds of the sign-in: absolute lifetime
+SESSION_ACTIVE_KEY = "signin_active_at"  # of the person's last request that was not a poll
+
+# Sent by the page's timed requests (static/js/saring.js): a poll is not a person at work, so
+# it neither keeps a session alive nor renews a claim.
+POLL_HEADER = "X-Saring-Poll"
+
+
+def is_poll(request) -> bool:
+    return request.headers.get(POLL_HEADER) == "1"
 
 
 def two_factor_required(user) -> bool:

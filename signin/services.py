@@ -4,6 +4,7 @@ the same transaction as the change it records (moderation.audit.services.chain).
 
 from __future__ import annotations
 
+import time
 from binascii import unhexlify
 
 import django_otp
@@ -18,9 +19,11 @@ from config.http import client_ip
 from moderation.audit import Actor, audit_record
 from signin.models import SessionEpoch
 from signin.policy import (
+    SESSION_ACTIVE_KEY,
     SESSION_EPOCH_KEY,
     SESSION_HAS_DEVICE_KEY,
     SESSION_PENDING_KEY,
+    SESSION_STARTED_KEY,
     confirmed_device,
     current_epoch,
     two_factor_required,
@@ -43,6 +46,9 @@ def signin_succeeded(*, request: HttpRequest, user: AbstractBaseUser) -> None:
     """The password was right. The session remembers the person's epoch (signing out
     everywhere ends it) and whether a second factor is still owed."""
     device = confirmed_device(user)
+    started = int(time.time())
+    request.session[SESSION_STARTED_KEY] = started
+    request.session[SESSION_ACTIVE_KEY] = started
     request.session[SESSION_EPOCH_KEY] = current_epoch(user)
     request.session[SESSION_HAS_DEVICE_KEY] = device is not None
     owed = device is not None or two_factor_required(user)
@@ -75,13 +81,17 @@ def signin_locked_out(*, request: HttpRequest | None, username: str) -> None:
 
 
 def signed_out(*, request: HttpRequest | None, user: AbstractBaseUser | None) -> None:
+    """Recorded for every sign-out; `reason` says when the session ended by itself ("idle",
+    "lifetime", set by signin.middleware) rather than by the person."""
     if user is None:
         return
+    reason = getattr(request, "signout_reason", None)
     audit_record(
         actor=Actor.staff(user),
         action="auth.signed_out",
         subject=user,
         subject_label=user.get_username(),
+        data={"reason": reason} if reason else None,
         ip_address=client_ip(request),
     )
 

@@ -312,6 +312,13 @@ def escalated_cases(*, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
 REPORTS_SHOWN = 200
 
 
+def claim_held(*, case_id: int, moderator: User) -> bool:
+    """Whether the moderator still holds the case (what `case_claim_renew` would renew)."""
+    return Case.objects.filter(
+        pk=case_id, status=Case.Status.IN_REVIEW, claimed_by=moderator
+    ).exists()
+
+
 def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
     """Everything the case page shows, in a fixed number of queries."""
     case = (

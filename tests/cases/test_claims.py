@@ -165,9 +165,26 @@ def test_it_renews_through_the_heartbeat_and_says_when_the_claim_is_lost(
     case = CaseFactory()
     case_claim_next(moderator=moderator)
     client = client_for(moderator)
-    assert client.post(f"/cases/{case.pk}/heartbeat/").status_code == 204
+    before = Case.objects.get(pk=case.pk).claim_expires_at
+    assert client.post(f"/cases/{case.pk}/heartbeat/", {"active": "1"}).status_code == 204
+    assert Case.objects.get(pk=case.pk).claim_expires_at > before
     case_claim_release(case_id=case.pk, supervisor=supervisor)
-    lost = client.post(f"/cases/{case.pk}/heartbeat/")
+    lost = client.post(f"/cases/{case.pk}/heartbeat/", {"active": "1"})
+    assert lost.status_code == 200 and b"no longer hold" in lost.content
+
+
+def test_a_heartbeat_from_an_unattended_page_keeps_but_does_not_renew_the_claim(
+    client_for, moderator, supervisor
+):
+    case = CaseFactory()
+    case_claim_next(moderator=moderator)
+    client = client_for(moderator)
+    before = Case.objects.get(pk=case.pk).claim_expires_at
+    poll = {"HX-Request": "true", "X-Saring-Poll": "1"}
+    assert client.post(f"/cases/{case.pk}/heartbeat/", headers=poll).status_code == 204
+    assert Case.objects.get(pk=case.pk).claim_expires_at == before
+    case_claim_release(case_id=case.pk, supervisor=supervisor)
+    lost = client.post(f"/cases/{case.pk}/heartbeat/", headers=poll)
     assert lost.status_code == 200 and b"no longer hold" in lost.content
 
 

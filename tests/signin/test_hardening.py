@@ -4,7 +4,7 @@ password rules, and the audit events of each."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 
 import pytest
 from axes.models import AccessAttempt
@@ -63,15 +63,14 @@ def test_it_locks_out_an_address_that_guesses_many_usernames(settings):
     assert response.status_code == 429
 
 
-def test_another_address_may_still_sign_in_as_someone_else(settings):
-    UserFactory(username="dewi", roles=[Role.MODERATOR])
+def test_a_stranger_guessing_on_a_username_cannot_lock_its_owner_out(settings):
+    UserFactory(username="dewi", roles=[Role.SUPERVISOR])
     UserFactory(username="budi", roles=[Role.MODERATOR])
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        sign_in(Client(), "dewi", "wrong-password")
-    other = Client(REMOTE_ADDR="10.1.2.3")
-    response = sign_in(other, "budi")
-    assert response.status_code == 302
-    assert sign_in(Client(REMOTE_ADDR="10.1.2.4"), "dewi").status_code == 429
+        sign_in(Client(REMOTE_ADDR="203.0.113.9"), "dewi", "wrong-password")
+    assert sign_in(Client(REMOTE_ADDR="203.0.113.9"), "dewi").status_code == 429
+    assert sign_in(Client(REMOTE_ADDR="10.1.2.3"), "budi").status_code == 302
+    assert sign_in(Client(REMOTE_ADDR="10.1.2.4"), "dewi").status_code == 302  # dewi, at work
 
 
 def test_the_lockout_lifts_after_the_cool_off(settings):
@@ -307,27 +306,58 @@ def test_sign_out_everywhere_ends_every_session_of_that_person_only(moderator, m
     assert phone.get("/queue/").status_code == 200
 
 
-def test_a_session_expires_after_inactivity_and_activity_renews_it(settings, moderator):
+def _age_session(client, **seconds_ago) -> None:
+    """Move the session's sign-in and last-activity marks into the past, as time would."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from signin.policy import SESSION_ACTIVE_KEY, SESSION_STARTED_KEY
+
+    store = SessionStore(session_key=client.session.session_key)
+    now = int(time.time())
+    keys = {"started": SESSION_STARTED_KEY, "active": SESSION_ACTIVE_KEY}
+    for name, ago in seconds_ago.items():
+        store[keys[name]] = now - ago
+    store.save()
+
+
+def test_a_session_ends_after_idle_time_and_a_request_by_the_person_renews_it(settings, moderator):
     client = Client()
     sign_in(client, "moderator")
-    assert settings.SESSION_SAVE_EVERY_REQUEST
-    from django.contrib.sessions.models import Session
-
-    def expiry():
-        return Session.objects.get(session_key=client.session.session_key).expire_date
-
-    first = expiry()
-    assert timedelta(seconds=settings.SESSION_COOKIE_AGE - 5) < first - timezone.now()
-    Session.objects.filter(session_key=client.session.session_key).update(
-        expire_date=timezone.now() + timedelta(seconds=60)
-    )
+    idle = settings.SESSION_IDLE_SECONDS
+    _age_session(client, active=idle - 60)
+    assert client.get("/queue/").status_code == 200  # a person's request: active again
+    _age_session(client, started=idle)  # (the activity mark is the one just set)
     assert client.get("/queue/").status_code == 200
-    assert expiry() - timezone.now() > timedelta(seconds=settings.SESSION_COOKIE_AGE - 5)
-    # Idle past the age: the stored session has expired and the next request is signed out.
-    Session.objects.filter(session_key=client.session.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1)
-    )
+    _age_session(client, active=idle + 1)
     assert client.get("/queue/")["Location"].startswith("/login/")
+    event = AuditEvent.objects.filter(action="auth.signed_out").latest("sequence")
+    assert event.data == {"reason": "idle"}
+
+
+def test_polls_do_not_keep_an_unattended_session_alive(settings, moderator):
+    client = Client()
+    sign_in(client, "moderator")
+    idle = settings.SESSION_IDLE_SECONDS
+    poll = {"HX-Request": "true", "X-Saring-Poll": "1"}
+    _age_session(client, active=idle - 60)
+    assert client.get("/queue/counts/", headers=poll).status_code == 200
+    _age_session(client, active=idle + 1)  # only polls for the whole idle time
+    response = client.get("/queue/counts/", headers=poll)
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/login/")  # the page goes to the sign-in page
+    assert client.get("/queue/")["Location"].startswith("/login/")
+
+
+def test_a_busy_session_still_ends_at_its_absolute_lifetime(settings, moderator):
+    client = Client()
+    sign_in(client, "moderator")
+    assert settings.SESSION_LIFETIME_SECONDS == 12 * 60 * 60
+    _age_session(client, started=settings.SESSION_LIFETIME_SECONDS - 60, active=5)
+    assert client.get("/queue/").status_code == 200
+    _age_session(client, started=settings.SESSION_LIFETIME_SECONDS + 1, active=5)
+    assert client.get("/queue/")["Location"].startswith("/login/")
+    event = AuditEvent.objects.filter(action="auth.signed_out").latest("sequence")
+    assert event.data == {"reason": "lifetime"}
 
 
 def test_the_password_change_page_applies_the_password_rules(client_for, moderator):

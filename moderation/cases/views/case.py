@@ -77,8 +77,14 @@ def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 @role_required(*REVIEWERS)
 def heartbeat(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Renews the lease while the page is open; tells the page when the claim was lost."""
-    if case_claim_renew(case_id=case_id, moderator=request.user) is not None:
+    """The case page's heartbeat: renews the lease when the person did something on the page
+    since the last one (`active=1`, static/js/saring.js); an unattended tab lets the claim
+    lapse. Tells the page when the claim was lost."""
+    if request.POST.get("active") == "1":
+        held = case_claim_renew(case_id=case_id, moderator=request.user) is not None
+    else:
+        held = selectors.claim_held(case_id=case_id, moderator=request.user)
+    if held:
         return HttpResponse(status=204)
     return render(request, "moderation/cases/claim_lost.html", status=200)
 
