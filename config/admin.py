@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.urls import reverse
 
 from config.roles import Role, has_role
@@ -10,9 +12,15 @@ class SaringAdminSite(admin.AdminSite):
     site_title = "Saring"
 
     def login(self, request, extra_context=None):
-        # One sign-in page for everything, with its lockout and two-factor steps.
+        # One sign-in page for everything, with its lockout and two-factor steps. Someone
+        # signed in who may not use the admin is refused here: sent to sign in again, they
+        # would be sent straight back, for ever.
         from django.contrib.auth.views import redirect_to_login  # needs the app registry
 
+        if request.user.is_authenticated:
+            if not self.has_permission(request):
+                raise PermissionDenied
+            return redirect("admin:index")
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
     def has_permission(self, request) -> bool:

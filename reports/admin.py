@@ -1,10 +1,16 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.http import client_ip
 from reports.models import ApiToken, SourceOrganisation
 from reports.services.tokens import api_token_issue, api_token_revoke
+
+# The tokens of the last issue, in clear, between the action and the page that shows them.
+ISSUED_SESSION_KEY = "saring:issued_api_tokens"
 
 
 class ApiTokenInline(admin.TabularInline):
@@ -28,6 +34,8 @@ class SourceOrganisationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue a new API token"), permissions=["change"])
     def issue_token(self, request, queryset):
+        """Issue, then redirect to the page that shows the tokens (POST-redirect-GET): a
+        reload shows that page again, it does not issue another token."""
         issued = []
         for organisation in queryset:
             token, plain = api_token_issue(
@@ -36,13 +44,28 @@ class SourceOrganisationAdmin(admin.ModelAdmin):
                 issued_by=request.user,
                 ip_address=client_ip(request),
             )
-            issued.append((organisation, token, plain))
+            issued.append(
+                {"organisation": organisation.name, "prefix": token.prefix, "plain": plain}
+            )
+        request.session[ISSUED_SESSION_KEY] = issued
+        return HttpResponseRedirect(reverse("admin:reports_token_issued"))
+
+    def get_urls(self):
+        shown = self.admin_site.admin_view(self.token_issued)
+        return [path("token-issued/", shown, name="reports_token_issued"), *super().get_urls()]
+
+    def token_issued(self, request):
+        """The tokens just issued, once: taken out of the session as they are shown."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        issued = request.session.pop(ISSUED_SESSION_KEY, None)
         response = TemplateResponse(
             request,
             "admin/reports/token_issued.html",
             {
                 **self.admin_site.each_context(request),
-                "issued": issued,
+                "issued": issued or [],
+                "already_shown": issued is None,
                 "title": _("API token issued"),
             },
         )

@@ -181,3 +181,14 @@ def test_it_keeps_evidence_blurred_for_those_who_ask(client_for, moderator):
     assert StaffPreference.objects.get(user=moderator).keep_evidence_blurred
     assert 'data-keep-blurred="true"' in client.get(f"/cases/{case.pk}/").content.decode()
     assert AuditEvent.objects.filter(action="preference.changed").count() == 1
+
+
+@pytest.mark.parametrize(
+    "back", ["/\\evil.example", "//evil.example/", "https://evil.example/", "/\\/evil.example"]
+)
+def test_a_back_address_off_this_site_goes_home_instead(client_for, moderator, back):
+    response = client_for(moderator).post(
+        "/preferences/evidence/", {"keep_evidence_blurred": "on", "back": back}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"

@@ -45,16 +45,21 @@ def test_it_names_the_known_organisations_for_an_unknown_one():
 def test_an_administrator_issues_a_token_once_and_revokes_it(client_for, administrator):
     org = organisation("kominfo")
     client = client_for(administrator)
-    page = client.post(
+    issued = client.post(
         "/admin/reports/sourceorganisation/",
         {"action": "issue_token", "_selected_action": [org.pk]},
     )
+    assert issued.status_code == 302  # POST-redirect-GET: a reload cannot issue another
+    page = client.get(issued["Location"])
     assert page.status_code == 200
     token = ApiToken.objects.get(organisation=org)
     text = page.content.decode()
     plain = text.split('<code class="issued-token">')[1].split("</code>")[0]
     assert token.token_hash == token_hash(plain)
     assert "no-store" in page["Cache-Control"]
+    reloaded = client.get(issued["Location"]).content.decode()
+    assert plain not in reloaded and "already shown" in reloaded
+    assert ApiToken.objects.filter(organisation=org).count() == 1
     # The list never shows it again.
     listing = client.get("/admin/reports/apitoken/").content.decode()
     assert plain not in listing and token.prefix in listing

@@ -223,7 +223,9 @@ EXPECTED: dict[str, Row | list[Row]] = {
     # address sends everyone to ours.
     "admin:*":                      row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, GATE_PASSED, ADMIN_LOGIN, ADMIN_LOGIN),
     "admin:index":                  row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK,          ADMIN_LOGIN, ADMIN_LOGIN),
-    "admin:login":                  row(LOGIN, LOGIN,     LOGIN,     LOGIN,    LOGIN,        LOGIN,    LOGIN),
+    # Signed in without the administrator role: refused, not sent to sign in again (which would
+    # send them straight back, for ever); an administrator goes on to the admin.
+    "admin:login":                  row(LOGIN, 403,       403,       403,      REDIRECT,     403,      LOGIN),
     "admin:logout":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, 405,        REDIRECT, REDIRECT),
 }
 # fmt: on
@@ -440,3 +442,12 @@ def test_each_role_gets_what_the_design_allows_on_every_url(world, role):
                 f"{rule.method} {path} [{endpoint.key}]: CSP missing or weak: {policy!r}"
             )
     assert not failures, f"{role}:\n  " + "\n  ".join(failures)
+
+
+def test_a_signed_in_person_without_the_admin_role_gets_a_403_at_the_admin_not_a_loop(
+    client_for, moderator
+):
+    client = client_for(moderator)
+    response = client.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert [url for url, _ in response.redirect_chain] == ["/admin/login/?next=/admin/"]
