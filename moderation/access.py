@@ -12,11 +12,16 @@ from moderation.models import Case
 
 REVIEWERS = (Role.MODERATOR, Role.SUPERVISOR)
 READERS = (Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR)
+# Takedown requests and their delivery (status, operator answers, errors): supervisors, who
+# act on them, and auditors. Moderators propose; what the operator said is not theirs to read.
+DELIVERY_READERS = (Role.SUPERVISOR, Role.AUDITOR)
 
 __all__ = [
+    "DELIVERY_READERS",
     "READERS",
     "REVIEWERS",
     "can_audit",
+    "can_read_deliveries",
     "can_review",
     "can_supervise",
     "decidable_cases",
@@ -35,6 +40,10 @@ def can_supervise(user: Any) -> bool:
 
 def can_audit(user: Any) -> bool:
     return has_role(user, Role.AUDITOR)
+
+
+def can_read_deliveries(user: Any) -> bool:
+    return has_role(user, *DELIVERY_READERS)
 
 
 # --- Who may decide a case ------------------------------------------------------------------

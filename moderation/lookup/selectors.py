@@ -56,10 +56,14 @@ class TimelineEntry:
     case_id: int | None = None
 
 
-def account_timeline(*, account: ChatAccount) -> tuple[list[TimelineEntry], bool]:
+def account_timeline(
+    *, account: ChatAccount, with_deliveries: bool
+) -> tuple[list[TimelineEntry], bool]:
     """Every report, case, decision, approval, takedown request, delivery attempt and audit
     event about the account, oldest first; one query per kind, never one per row. The flag
-    says whether older entries were left out."""
+    says whether older entries were left out. Without `with_deliveries` (a moderator's view,
+    `access.can_read_deliveries`) takedown requests, their delivery and their audit events
+    are left out."""
     n = TIMELINE_PER_KIND
     entries: list[TimelineEntry] = []
     truncated = False
@@ -138,8 +142,13 @@ def account_timeline(*, account: ChatAccount) -> tuple[list[TimelineEntry], bool
                 a.decision.case_id,
             )
         )
-    requests = newest(
-        TakedownRequest.objects.filter(account=account).select_related("platform"), "issued_at"
+    requests = (
+        newest(
+            TakedownRequest.objects.filter(account=account).select_related("platform"),
+            "issued_at",
+        )
+        if with_deliveries
+        else []
     )
     for t in requests:
         entries.append(
@@ -166,7 +175,11 @@ def account_timeline(*, account: ChatAccount) -> tuple[list[TimelineEntry], bool
                     t.case_id,
                 )
             )
-    attempts = newest(DeliveryAttempt.objects.filter(request__account=account), "started_at")
+    attempts = (
+        newest(DeliveryAttempt.objects.filter(request__account=account), "started_at")
+        if with_deliveries
+        else []
+    )
     for at in attempts:
         entries.append(
             TimelineEntry(
@@ -219,10 +232,11 @@ class SearchResults:
         return not (self.accounts or self.reports or self.requests)
 
 
-def search_everything(*, query: str) -> SearchResults:
+def search_everything(*, query: str, with_requests: bool) -> SearchResults:
     """Accounts by identifier in any format, handle prefix/substring or display name; reports
-    by receipt code or external reference; takedown requests by id. Every branch is an
-    index lookup (unique, GIN on phone numbers, trigram on identifier and display name)."""
+    by receipt code or external reference; takedown requests by id (`with_requests`, for
+    those who may read them). Every branch is an index lookup (unique, GIN on phone numbers,
+    trigram on identifier and display name)."""
     # Control characters (NUL above all, which PostgreSQL refuses in text) mean nothing here.
     text = "".join(ch for ch in (query or "") if unicodedata.category(ch)[0] != "C").strip()
     results = SearchResults(query=text)
@@ -279,7 +293,7 @@ def search_everything(*, query: str) -> SearchResults:
         request_id = uuid.UUID(text)
     except ValueError:
         request_id = None
-    if request_id is not None:
+    if request_id is not None and with_requests:
         results.requests = list(
             TakedownRequest.objects.filter(pk=request_id).select_related("platform", "account")
         )

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from accounts.models import ChatAccount
-from moderation.access import READERS, role_required
+from moderation.access import READERS, can_read_deliveries, role_required
 from moderation.lookup.selectors import (
     TIMELINE_PER_KIND,
     account_timeline,
@@ -22,7 +22,9 @@ TEMPLATES = "moderation/lookup/"
 @role_required(*READERS)
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(ChatAccount.objects.select_related("platform"), pk=pk)
-    timeline, truncated = account_timeline(account=account)
+    timeline, truncated = account_timeline(
+        account=account, with_deliveries=can_read_deliveries(request.user)
+    )
     return render(
         request,
         TEMPLATES + "account.html",
@@ -39,7 +41,9 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*READERS)
 def search(request: HttpRequest) -> HttpResponse:
-    results = search_everything(query=request.GET.get("q", ""))
+    results = search_everything(
+        query=request.GET.get("q", ""), with_requests=can_read_deliveries(request.user)
+    )
     return render(request, TEMPLATES + "search.html", {"results": results})
 
 

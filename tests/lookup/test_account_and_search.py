@@ -67,7 +67,7 @@ def _history(account, n: int):
 
 
 def test_the_account_page_shows_identifiers_links_and_the_whole_timeline(
-    client_for, moderator, phone_account
+    client_for, supervisor, phone_account
 ):
     other = ChatAccountFactory(
         platform=PlatformFactory(slug="wa", name="WhatsApp"),
@@ -76,7 +76,7 @@ def test_the_account_page_shows_identifiers_links_and_the_whole_timeline(
     )
     ChatAccountFactory(identifier="unrelated", phone_numbers=["+6289999999999"])
     case, reports, request = _history(phone_account, 2)
-    page = client_for(moderator).get(f"/accounts/{phone_account.pk}/").content.decode()
+    page = client_for(supervisor).get(f"/accounts/{phone_account.pk}/").content.decode()
     assert "+6281234567890" in page and "Sari Open BO Jaksel" in page
     assert f'href="/accounts/{other.pk}/"' in page and "unrelated" not in page
     for text in (
@@ -94,6 +94,31 @@ def test_the_account_page_shows_identifiers_links_and_the_whole_timeline(
     # oldest first
     assert page.index(reports[0].receipt_code) < page.index("Proposal approved by")
     assert page.index("Proposal approved by") < page.index("Operator reported")
+
+
+def test_a_moderator_sees_the_account_timeline_without_takedown_delivery(
+    client_for, moderator, phone_account
+):
+    case, reports, request = _history(phone_account, 1)
+    page = client_for(moderator).get(f"/accounts/{phone_account.pk}/").content.decode()
+    for shown in (reports[0].receipt_code, "Proposal approved by", "account.status_changed"):
+        assert shown in page, shown
+    for hidden in (
+        str(request.pk),
+        "Operator reported",
+        "Delivery attempt",
+        "OP-77",
+        "takedown.resolved",
+    ):
+        assert hidden not in page, hidden
+
+
+def test_a_moderator_cannot_find_a_takedown_request_by_its_id(client_for, moderator, supervisor):
+    request = TakedownRequestFactory()
+    link = f'href="/takedowns/{request.pk}/"'
+    assert link in _search(client_for(supervisor), str(request.pk))
+    page = _search(client_for(moderator), str(request.pk))
+    assert link not in page and "Takedown requests" not in page and "Nothing matches" in page
 
 
 def test_the_account_page_makes_the_same_queries_for_a_long_history(

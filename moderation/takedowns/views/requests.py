@@ -14,16 +14,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.http import client_ip
 from config.roles import Role, role_required
-from moderation.access import can_supervise
+from moderation.access import DELIVERY_READERS, can_supervise
 from moderation.keyset import BadCursor
 from moderation.takedowns import selectors, services
 from moderation.takedowns.forms import TakedownFilterForm
 
-READERS = (Role.SUPERVISOR, Role.AUDITOR)
-
 
 @require_GET
-@role_required(*READERS)
+@role_required(*DELIVERY_READERS)
 def takedown_list(request: HttpRequest) -> HttpResponse:
     form = TakedownFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
@@ -51,7 +49,7 @@ def takedown_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@role_required(*READERS)
+@role_required(*DELIVERY_READERS)
 def takedown_detail(request: HttpRequest, request_id: UUID) -> HttpResponse:
     takedown = selectors.takedown_detail(request_id=request_id)
     if takedown is None:
