@@ -35,16 +35,30 @@ def challenge_new() -> dict:
     return challenge.to_dict()
 
 
+def _signature_of_solution(payload: str) -> str | None:
+    """The challenge's signature when `payload` solves an unexpired challenge of ours."""
+    if not payload or len(payload) > 2000:
+        return None
+    try:
+        ok, _error = altcha.v1.verify_solution(payload, _key(), check_expires=True)
+        if not ok:
+            return None
+        return str(json.loads(base64.b64decode(payload))["signature"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def solution_valid(payload: str) -> bool:
+    """Whether `payload` solves one of our unexpired, unused challenges; uses nothing up. A
+    few hashes: checked before anything costly is done for the request."""
+    signature = _signature_of_solution(payload)
+    return signature is not None and not cache.get(f"altcha-used:{signature}")
+
+
 def solution_accept(payload: str) -> bool:
     """True once for a correct, unexpired, unused solution; False otherwise."""
-    if not payload or len(payload) > 2000:
-        return False
-    ok, _error = altcha.v1.verify_solution(payload, _key(), check_expires=True)
-    if not ok:
-        return False
-    try:
-        signature = json.loads(base64.b64decode(payload))["signature"]
-    except (ValueError, KeyError, TypeError):
+    signature = _signature_of_solution(payload)
+    if signature is None:
         return False
     # cache.add is atomic in Redis: of two submissions of one solution, one is accepted.
     return cache.add(

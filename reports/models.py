@@ -89,6 +89,9 @@ class Report(models.Model):
     reporter_email = models.EmailField(max_length=254, blank=True)
     reporter_phone = models.CharField(max_length=40, blank=True)
     reporter_consent = models.BooleanField(default=False)
+    # Who reported, for a public report: a keyed hash of their e-mail or phone (with consent)
+    # or else their client address. It counts distinct people towards priority and names none.
+    reporter_key = models.CharField(max_length=64, blank=True, default="", db_default="")
     receipt_code = models.CharField(max_length=16, unique=True)
 
     class Meta:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import mimetypes
+import re
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
@@ -16,10 +17,10 @@ from config.http import client_ip, wants_partial
 from config.roles import Role, role_required
 from config.spreadsheet import cell
 from reports.access import can_view_evidence
-from reports.captcha import challenge_new, solution_accept
+from reports.captcha import challenge_new, solution_accept, solution_valid
 from reports.forms import ImportUploadForm, PublicReportForm
 from reports.models import Evidence, ImportJob
-from reports.ratelimit import rate_limit_hit
+from reports.ratelimit import rate_limit_hit, rate_limit_reached
 from reports.selectors import report_by_receipt, report_status
 from reports.services.imports import import_job_create
 from reports.services.public import public_report_submit
@@ -63,29 +64,37 @@ PUBLIC_STATUS_TEXT = {
 }
 
 
+PUBLIC_REPORT_SCOPE = "public-report"
+ROBOT_CHECK_UNFINISHED = _(
+    "The anti-robot check did not finish. Wait until it says it is done, then send again."
+)
+
+
 @require_http_methods(["GET", "POST"])
 def public_report(request: HttpRequest) -> HttpResponse:
-    """The public report form: no sign-in, a proof-of-work captcha and a per-address limit."""
+    """The public report form: no sign-in, a proof-of-work captcha and a per-client limit.
+
+    In order of cost: the proof of work is checked first (a few hashes), so an unsolved POST
+    decodes no picture and counts toward nobody's limit; then whether this client has used
+    up its limit; then the form, pictures included. Only an accepted report counts."""
     form = PublicReportForm()
     if request.method == "POST":
-        form = PublicReportForm(request.POST, request.FILES)
-        allowed = rate_limit_hit(
-            scope="public-report",
-            ident=client_ip(request) or "unknown",
-            limit=settings.PUBLIC_REPORT_RATE_PER_HOUR,
-            window_seconds=3600,
-        )
-        if not allowed:
+        client = client_ip(request) or "unknown"
+        limit = settings.PUBLIC_REPORT_RATE_PER_HOUR
+        if not solution_valid(request.POST.get("altcha", "")):
+            form = PublicReportForm(request.POST)  # shown again as typed; files not read
+            form.add_error(None, ROBOT_CHECK_UNFINISHED)
+            return render(request, "reports/public_form.html", {"form": form})
+        if rate_limit_reached(scope=PUBLIC_REPORT_SCOPE, ident=client, limit=limit):
             return render(request, "reports/public_limited.html", status=429)
+        form = PublicReportForm(request.POST, request.FILES)
         if form.is_valid():
-            if not solution_accept(form.cleaned_data["altcha"]):
-                form.add_error(
-                    None,
-                    _(
-                        "The anti-robot check did not finish. Wait until it says it is done, "
-                        "then send again."
-                    ),
-                )
+            if not solution_accept(form.cleaned_data["altcha"]):  # used meanwhile
+                form.add_error(None, ROBOT_CHECK_UNFINISHED)
+            elif not rate_limit_hit(
+                scope=PUBLIC_REPORT_SCOPE, ident=client, limit=limit, window_seconds=3600
+            ):
+                return render(request, "reports/public_limited.html", status=429)
             else:
                 data = form.cleaned_data
                 report = public_report_submit(
@@ -119,13 +128,19 @@ def altcha_challenge(request: HttpRequest) -> HttpResponse:
     return response
 
 
+RECEIPT_CHARACTERS = re.compile(r"[A-Z0-9-]+")
+
+
 @require_GET
 def public_status(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """What a reporter may know of their report: one of four words, nothing more."""
     code = (code or request.GET.get("code", "")).strip().upper()[:20]
+    context: dict = {"code": code}
+    if code and not RECEIPT_CHARACTERS.fullmatch(code):  # "a/b" is no receipt, and no URL
+        context["not_found"] = True
+        return render(request, "reports/public_status.html", context, status=404)
     if code and request.GET.get("code"):
         return redirect("reports:public_status", code=code)
-    context: dict = {"code": code}
     if code:
         allowed = rate_limit_hit(
             scope="public-status",

@@ -104,6 +104,15 @@ def _row(r: dict) -> tuple[str, str, str, str]:
             "the same time at both sizes (ratio ≤ 1.25)",
             _met(bool(r.get("goal_met"))),
         )
+    if name == "captcha":
+        return (
+            "captcha",
+            f"difficulty {_n(r.get('max_number'))}: a phone (Chromium, CPU 4× slower) "
+            f"{_n(r.get('phone_mean_s'), 2)} s on average, {_n(r.get('phone_worst_s'), 2)} s at "
+            f"worst; a bot (hashlib, one core) {_n(r.get('bot_mean_s'), 3)} s per solution",
+            "phone ≤ 2 s on average; bot ≥ 0.1 s per solution",
+            _met(bool(r.get("goal_met"))),
+        )
     return (name, json.dumps(r), "", "")
 
 
@@ -118,7 +127,11 @@ def table(results: list[dict]) -> str:
         "| benchmark | last figures | goal | |",
         "|---|---|---|---|",
     ]
-    lines += ["| " + " | ".join(_row(r)) + " |" for r in results]
+    for r in results:
+        name, figures, target, met = _row(r)
+        if r.get("measured_at") != first.get("measured_at"):  # from an earlier or later run
+            figures += f" (measured {r.get('measured_at', '?')})"
+        lines.append("| " + " | ".join((name, figures, target, met)) + " |")
     return "\n".join(lines)
 
 

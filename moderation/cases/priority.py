@@ -27,6 +27,9 @@ CATEGORY_SEVERITY: dict[str, int] = {
 # Points for the weightiest kind of source among the reports.
 SOURCE_WEIGHT: dict[str, int] = {"police": 20, "ministry": 18, "agency": 12, "public": 5}
 REPORTER_POINTS = 8.0  # per doubling of distinct reporters
+# Distinct members of the public counted as reporters of one case, at most (each organisation
+# counts as one): a crowd, or one person with many e-mail addresses, cannot outvote the police.
+PUBLIC_REPORTERS_MAX = 3
 URGENT_POINTS = 25.0
 AGE_POINTS_PER_DAY = 4.0
 AGE_POINTS_MAX = 30.0

@@ -69,6 +69,7 @@ class ReportInput:
     reporter_email: str = ""
     reporter_phone: str = ""
     reporter_consent: bool = False
+    reporter_key: str = ""  # public reports: reports.services.public.reporter_key
     received_at: datetime | None = None  # only the demo data sets it; otherwise "now"
 
 
@@ -359,6 +360,7 @@ def _receive(
                 reporter_email=item.reporter_email,
                 reporter_phone=item.reporter_phone,
                 reporter_consent=item.reporter_consent,
+                reporter_key=item.reporter_key,
                 receipt_code=receipt_code_new(),
             )
             for (_, item), account in zip(fresh, account_of, strict=True)
@@ -427,6 +429,7 @@ _REPORTS = Recordset(
         ("reporter_email", "text"),
         ("reporter_phone", "text"),
         ("reporter_consent", "bool"),
+        ("reporter_key", "text"),
         ("receipt_code", "text"),
     )
 )

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+from django.conf import settings
 from django.db import transaction
 
-from accounts.identifiers import Identifier
+from accounts.identifiers import Identifier, normalise_phone
 from accounts.models import Platform
 from moderation.audit import Actor
 from reports.models import Report
 from reports.services.evidence import CheckedImage, evidence_store
 from reports.services.intake import ReportInput, payload_hash, reports_receive
+
+
+def reporter_key(*, email: str, phone: str, ip_address: str | None) -> str:
+    """Who a public reporter is, as far as priority is concerned: their e-mail, else their
+    phone (both only given with consent), else their client address — keyed with the
+    SECRET_KEY and hashed, so it tells reports of one person apart from others' without
+    naming anyone. Empty when there is nothing to go by."""
+    if email:
+        identity = "email:" + email.strip().lower()
+    elif phone:
+        identity = "phone:" + (normalise_phone(phone) or phone.strip())
+    elif ip_address:
+        identity = "address:" + ip_address
+    else:
+        return ""
+    key = hashlib.sha256(b"saring.reporter:" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, identity.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 @transaction.atomic
@@ -38,6 +59,11 @@ def public_report_submit(
         reporter_email=reporter_email.strip() if consent else "",
         reporter_phone=reporter_phone.strip() if consent else "",
         reporter_consent=consent,
+        reporter_key=reporter_key(
+            email=reporter_email if consent else "",
+            phone=reporter_phone if consent else "",
+            ip_address=ip_address,
+        ),
     )
     item.payload_hash = payload_hash(
         {

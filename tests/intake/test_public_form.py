@@ -82,6 +82,41 @@ def test_it_limits_submissions_per_address(settings):
     assert codes == [302, 302, 429]
 
 
+def _bomb() -> bytes:
+    """A few hundred kilobytes of PNG that decode to 900 megapixels."""
+    import io
+
+    out = io.BytesIO()
+    Image.new("1", (30000, 30000)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def test_unsolved_posts_decode_no_picture_and_do_not_count_toward_the_limit(settings):
+    settings.PUBLIC_REPORT_RATE_PER_HOUR = 2
+    client = Client()
+    bomb = _bomb()
+    for _ in range(5):
+        shot = SimpleUploadedFile("bomb.png", bomb, "image/png")
+        response = client.post("/report/", form_data(client, altcha="", screenshots=[shot]))
+        assert response.status_code == 200 and b"anti-robot" in response.content
+        assert b"pixels" not in response.content  # the picture was never opened
+    codes = [
+        client.post("/report/", form_data(client, account=f"@akun{i}")).status_code
+        for i in range(3)
+    ]
+    assert codes == [302, 302, 429]
+
+
+def test_a_refused_submission_does_not_count_against_its_sender(settings):
+    settings.PUBLIC_REPORT_RATE_PER_HOUR = 1
+    client = Client()
+    shot = SimpleUploadedFile("fake.jpg", b"MZ\x90\x00 an exe", "image/jpeg")
+    response = client.post("/report/", form_data(client, screenshots=[shot]))
+    assert response.status_code == 200 and b"not an image" in response.content
+    assert client.post("/report/", form_data(client)).status_code == 302
+    assert client.post("/report/", form_data(client, account="@akun2")).status_code == 429
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -186,3 +221,59 @@ def test_the_status_page_shows_only_four_words():
     assert Client().get("/report/status/SR-XXXX-XXXX").status_code == 404
     lookup = Client().get("/report/status/", {"code": report.receipt_code.lower()})
     assert lookup["Location"] == f"/report/status/{report.receipt_code}"
+
+
+@pytest.mark.parametrize("code", ["a/b", "../admin", "SR-<b>", "SR 7KQ4"])
+def test_a_status_lookup_with_characters_no_receipt_has_is_a_404_not_a_500(db, code):
+    page = Client().get("/report/status/", {"code": code})
+    assert page.status_code == 404
+    assert "reports/public_status.html" in [t.name for t in page.templates]
+
+
+def _public_report(client: Client, **fields) -> Report:
+    response = client.post("/report/", form_data(client, **fields))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Report.objects.order_by("-pk").first()
+
+
+def test_public_reporters_count_once_each_and_at_most_three_per_case(settings):
+    settings.PUBLIC_REPORT_RATE_PER_HOUR = 100
+    client = Client()
+    for email in ["sari@example.id", "SARI@example.id", "sari@example.id"]:
+        report = _public_report(client, reporter_email=email, consent="on")
+    assert report.case.reporter_count == 1  # one person, however often
+    for email in ["budi@example.id", "ani@example.id", "dewi@example.id", "eko@example.id"]:
+        report = _public_report(client, reporter_email=email, consent="on")
+    case = report.case
+    assert (case.report_count, case.reporter_count) == (7, 3)  # five people, three counted
+
+
+def test_anonymous_public_reports_from_one_address_are_one_reporter(settings):
+    settings.PUBLIC_REPORT_RATE_PER_HOUR = 100
+    one, other = Client(REMOTE_ADDR="203.0.113.7"), Client(REMOTE_ADDR="198.51.100.9")
+    _public_report(one)
+    _public_report(one, description="Lagi, akun yang sama.")
+    report = _public_report(other)
+    assert report.case.reporter_count == 2
+    assert len(report.reporter_key) == 32 and "198.51" not in report.reporter_key
+
+
+def test_a_public_report_of_csam_does_not_make_the_case_urgent_on_its_own(settings, police_token):
+    import json
+
+    from tests.support.intake import report_body
+
+    settings.PUBLIC_REPORT_RATE_PER_HOUR = 100
+    report = _public_report(Client(), category="child_sexual_abuse")
+    case = report.case
+    assert case.category == "child_sexual_abuse" and not case.urgent
+    _org, token = police_token  # the same account, reported by the police
+    response = Client().post(
+        "/api/v1/reports/",
+        data=json.dumps(report_body("POLRI-1", category="child_sexual_abuse")),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201, response.content
+    case.refresh_from_db()
+    assert response.json()["case"] == case.pk and case.urgent

@@ -53,6 +53,7 @@ KEYS = {
         "log_goals_met",
     },
     "dashboard": {"ratio_30d", "ratio_90d", "tail_reports"},
+    "captcha": {"max_number", "phone_mean_s", "phone_worst_s", "bot_mean_s", "goal_met"},
 }
 LOAD_KEYS = {"users", "requests", "failures", "p50_ms", "p95_ms", "p99_ms", "double_claims"}
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.categories import URGENT_CATEGORIES
 from accounts.models import ChatAccount
 from config.recordset import Recordset
-from moderation.cases.priority import case_priority, worst_category
+from moderation.cases.priority import PUBLIC_REPORTERS_MAX, case_priority, worst_category
 from moderation.models import Case
 
 
@@ -111,10 +111,13 @@ RETURNING id, account_id
 _CASE_TOTALS = """
 SELECT r.case_id,
        count(*),
-       count(DISTINCT r.organisation_id) + count(*) FILTER (WHERE r.organisation_id IS NULL),
+       count(DISTINCT r.organisation_id)
+         + least(count(DISTINCT coalesce(nullif(r.reporter_key, ''), 'report:' || r.id))
+                   FILTER (WHERE r.organisation_id IS NULL), %s),
        array_agg(DISTINCT r.source_kind),
        array_agg(DISTINCT r.category),
-       bool_or(r.urgent),
+       array_agg(DISTINCT r.category) FILTER (WHERE r.organisation_id IS NOT NULL),
+       coalesce(bool_or(r.urgent) FILTER (WHERE r.organisation_id IS NOT NULL), false),
        max(r.received_at),
        c.opened_at,
        c.last_report_at
@@ -149,18 +152,32 @@ UPDATE moderation_case AS c
 def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
     """Recompute the counters, worst category, urgency and priority of the given cases from
     their reports, in one query and one UPDATE. Every distinct organisation counts as one
-    reporter; every report from the public counts as a separate person."""
+    reporter, and distinct members of the public (by `Report.reporter_key`) up to
+    PUBLIC_REPORTERS_MAX. Only organisations' reports make a case urgent: a public report's
+    category counts towards its severity, never on its own towards urgency."""
     if not case_ids:
         return
     now = now or timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(_CASE_TOTALS, [list(case_ids)])
+        cursor.execute(_CASE_TOTALS, [PUBLIC_REPORTERS_MAX, list(case_ids)])
         totals = cursor.fetchall()
     rows = []
-    for case_id, reports, reporters, kinds, categories, urgent, last_at, opened_at, last in totals:
+    for (
+        case_id,
+        reports,
+        reporters,
+        kinds,
+        categories,
+        official_categories,
+        urgent,
+        last_at,
+        opened_at,
+        last,
+    ) in totals:
         category = worst_category(categories)
-        # CSAM and terrorism are urgent by law (DESIGN.md "Deadlines"), whoever reported.
-        is_urgent = bool(urgent) or any(c in URGENT_CATEGORIES for c in categories)
+        # CSAM and terrorism are urgent by law (DESIGN.md "Deadlines") when an organisation
+        # reports them; anyone can type a category into the public form.
+        is_urgent = bool(urgent) or any(c in URGENT_CATEGORIES for c in official_categories or [])
         priority, _parts = case_priority(
             category=category,
             source_kinds=set(kinds),
