@@ -404,6 +404,7 @@ REPORT_COLUMNS = [
     "reporter_email",
     "reporter_phone",
     "reporter_consent",
+    "reporter_key",
     "receipt_code",
 ]
 OURS = "organisation_id = %s AND external_reference LIKE 'BENCH-%%'"

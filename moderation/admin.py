@@ -1,16 +1,61 @@
+"""Reference data in the admin (legal bases, platforms; organisations in reports/admin.py):
+every change an audit event in the admin's own transaction, and nothing deleted (deactivate
+instead, so the trail never loses what it points at). Cases are shown, never edited here: a
+case changes only by a decision, with its audit event and version."""
+
+import json
+
 from django.contrib import admin
 from django.db import transaction
 
 from accounts.admin import PlatformAdmin
 from accounts.models import Platform
 from config.http import client_ip
-from moderation.audit import Actor
+from moderation.audit import Actor, audit_record
 from moderation.models import Case, LegalBasis
 from moderation.takedowns import SECRET_FIELDS, platform_audit
 
 
+def _plain(value: object) -> object:
+    """As the audit event's JSON holds it (dates as text, records by primary key)."""
+    return json.loads(json.dumps(value, default=lambda v: getattr(v, "pk", None) or str(v)))
+
+
+class AuditedChangesAdmin(admin.ModelAdmin):
+    """A model whose every admin save writes `<audit_action>.created` or `.changed` with the
+    fields that changed, before and after; deletes are not offered."""
+
+    audit_action = ""
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        changed = list(form.changed_data)
+        before = {name: form.initial.get(name) for name in changed} if change else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and not changed:
+                return
+            audit_record(
+                actor=Actor.staff(request.user),
+                action=f"{self.audit_action}.{'changed' if change else 'created'}",
+                subject=obj,
+                subject_label=str(obj)[:200],
+                data=_plain(
+                    {
+                        "changed": changed,
+                        "before": before,
+                        "after": {name: form.cleaned_data.get(name) for name in changed},
+                    }
+                ),
+                ip_address=client_ip(request),
+            )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(LegalBasis)
-class LegalBasisAdmin(admin.ModelAdmin):
+class LegalBasisAdmin(AuditedChangesAdmin):
+    audit_action = "legal_basis"
     list_display = ["code", "title", "active"]
     list_filter = ["active"]
     search_fields = ["code", "title"]
@@ -18,7 +63,7 @@ class LegalBasisAdmin(admin.ModelAdmin):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    """The administrators' view of cases (read-mostly; moderators use the queue)."""
+    """The administrators' view of cases: read-only (moderators use the queue)."""
 
     list_display = ["id", "account", "status", "category", "urgent", "priority", "claimed_by"]
     list_filter = ["status", "category", "urgent"]
@@ -26,7 +71,15 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ["account__identifier", "account__display_name"]
     ordering = ["-priority", "id"]
     raw_id_fields = ["account", "previous_case", "claimed_by"]
-    readonly_fields = ["version", "updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Platform)
@@ -44,6 +97,9 @@ class AuditedPlatformAdmin(PlatformAdmin):
         "active",
         "rate_limit_per_second",
     )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # deactivate a platform instead: its requests point at it
 
     def save_model(self, request, obj: Platform, form, change: bool) -> None:
         with transaction.atomic():

@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from config.http import client_ip
+from moderation.admin import AuditedChangesAdmin
 from reports.models import ApiToken, SourceOrganisation
 from reports.services.tokens import api_token_issue, api_token_revoke
 
@@ -25,7 +26,8 @@ class ApiTokenInline(admin.TabularInline):
 
 
 @admin.register(SourceOrganisation)
-class SourceOrganisationAdmin(admin.ModelAdmin):
+class SourceOrganisationAdmin(AuditedChangesAdmin):
+    audit_action = "organisation"
     list_display = ["slug", "name", "kind", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["slug", "name"]
@@ -95,10 +97,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # issue tokens from the organisation list: they are shown once
 
+    def has_change_permission(self, request, obj=None):
+        return False  # a token is issued and revoked, never edited
+
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("reports.change_apitoken")
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["revoke"])
     def revoke(self, request, queryset):
         revoked = sum(
             api_token_revoke(token=token, revoked_by=request.user, ip_address=client_ip(request))

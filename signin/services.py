@@ -4,6 +4,7 @@ the same transaction as the change it records (moderation.audit.services.chain).
 
 from __future__ import annotations
 
+import secrets
 import time
 from binascii import unhexlify
 
@@ -12,12 +13,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from config.http import client_ip
+from config.roles import Role, has_role
 from moderation.audit import Actor, audit_record
-from signin.models import SessionEpoch
+from signin.models import SessionEpoch, SignInRecovery
 from signin.policy import (
     SESSION_ACTIVE_KEY,
     SESSION_EPOCH_KEY,
@@ -96,12 +100,17 @@ def signed_out(*, request: HttpRequest | None, user: AbstractBaseUser | None) ->
     )
 
 
+def _epoch_raise(user: AbstractBaseUser) -> int:
+    """Raise the person's session epoch (in the caller's transaction); the new value."""
+    SessionEpoch.objects.get_or_create(user=user)
+    SessionEpoch.objects.filter(pk=user.pk).update(epoch=F("epoch") + 1)
+    return SessionEpoch.objects.values_list("epoch", flat=True).get(pk=user.pk)
+
+
 def sessions_end_everywhere(*, request: HttpRequest, user: AbstractBaseUser) -> int:
     """Raise the person's session epoch: every session they hold ends at its next request."""
     with transaction.atomic():
-        SessionEpoch.objects.get_or_create(user=user)
-        SessionEpoch.objects.filter(pk=user.pk).update(epoch=F("epoch") + 1)
-        epoch = SessionEpoch.objects.values_list("epoch", flat=True).get(pk=user.pk)
+        epoch = _epoch_raise(user)
         audit_record(
             actor=Actor.staff(user),
             action="auth.signed_out_everywhere",
@@ -276,3 +285,157 @@ def staff_roles_changed(
         data={"before": before, "after": after},
         ip_address=client_ip(request),
     )
+
+
+def staff_details_changed(
+    *,
+    request: HttpRequest,
+    actor_user: AbstractBaseUser,
+    user: AbstractBaseUser,
+    changed: dict,
+) -> None:
+    """An administrator changed someone's name, e-mail or username (in the admin's
+    transaction); `changed` maps each field to its before and after."""
+    audit_record(
+        actor=Actor.staff(actor_user),
+        action="staff.details_changed",
+        subject=user,
+        subject_label=user.get_username(),
+        data={
+            "before": {name: pair[0] for name, pair in changed.items()},
+            "after": {name: pair[1] for name, pair in changed.items()},
+        },
+        ip_address=client_ip(request),
+    )
+
+
+def lockout_lifted(*, request: HttpRequest, actor_user: AbstractBaseUser, attempt) -> None:
+    """An administrator deleted a django-axes attempt record, lifting its lockout early."""
+    audit_record(
+        actor=Actor.staff(actor_user),
+        action="auth.lockout_lifted",
+        subject_label=str(attempt.username or "")[:150],
+        data={
+            "username": str(attempt.username or "")[:150],
+            "address": attempt.ip_address,
+            "failures": attempt.failures_since_start,
+        },
+        ip_address=client_ip(request),
+    )
+
+
+# --- Sign-in recovery: two administrators ------------------------------------------------------
+
+
+class RecoveryRefused(Exception):
+    """A recovery that may not be asked for or carried out; the message says why."""
+
+
+def recovery_request(
+    *, request: HttpRequest, actor_user: AbstractBaseUser, user: AbstractBaseUser, reason: str
+) -> SignInRecovery:
+    """An administrator asks to get `user` back in (lost password or authenticator). Nothing
+    changes until a second administrator approves (`recovery_approve`)."""
+    if not has_role(actor_user, Role.ADMINISTRATOR):
+        raise RecoveryRefused(_("Only administrators ask for a sign-in recovery."))
+    if actor_user.pk == user.pk:
+        raise RecoveryRefused(
+            _("Nobody recovers their own sign-in: ask another administrator to do it.")
+        )
+    reason = " ".join((reason or "").split())[:500]
+    if not reason:
+        raise RecoveryRefused(_("Say why the person needs their sign-in recovered."))
+    with transaction.atomic():
+        recovery = SignInRecovery.objects.create(user=user, reason=reason, requested_by=actor_user)
+        audit_record(
+            actor=Actor.staff(actor_user),
+            action="auth.recovery_requested",
+            subject=user,
+            subject_label=user.get_username(),
+            data={"recovery": recovery.pk, "reason": reason},
+            ip_address=client_ip(request),
+        )
+    return recovery
+
+
+def recovery_approve(
+    *, request: HttpRequest, actor_user: AbstractBaseUser, recovery_id: int
+) -> tuple[SignInRecovery, str]:
+    """A second administrator carries out a pending recovery: the person gets a new random
+    password (returned, to be shown once and handed over), loses every authenticator (they
+    enrol again at their next sign-in) and every session. Refused to the administrator who
+    asked and to the person themselves; the database refuses it too
+    (`signin_recovery_four_eyes`)."""
+    if not has_role(actor_user, Role.ADMINISTRATOR):
+        raise RecoveryRefused(_("Only administrators approve a sign-in recovery."))
+    with transaction.atomic():
+        try:
+            recovery = (
+                SignInRecovery.objects.select_for_update()
+                .select_related("user", "requested_by")
+                .get(pk=recovery_id)
+            )
+        except SignInRecovery.DoesNotExist as missing:
+            raise RecoveryRefused(_("There is no such sign-in recovery.")) from missing
+        if recovery.status != SignInRecovery.Status.PENDING:
+            raise RecoveryRefused(_("This sign-in recovery was already decided."))
+        if actor_user.pk in (recovery.requested_by_id, recovery.user_id):
+            raise RecoveryRefused(
+                _(
+                    "A second administrator must approve this: not the one who asked for it, "
+                    "nor the person recovered."
+                )
+            )
+        user = recovery.user
+        password = secrets.token_urlsafe(15)  # 20 characters
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+        epoch = _epoch_raise(user)
+        recovery.status = SignInRecovery.Status.APPROVED
+        recovery.decided_by = actor_user
+        recovery.decided_at = timezone.now()
+        recovery.save(update_fields=["status", "decided_by", "decided_at"])
+        audit_record(
+            actor=Actor.staff(actor_user),
+            action="auth.recovery_approved",
+            subject=user,
+            subject_label=user.get_username(),
+            data={
+                "recovery": recovery.pk,
+                "requested_by": recovery.requested_by.get_username(),
+                "password": "replaced",
+                "devices_removed": removed,
+                "after": {"epoch": epoch},
+            },
+            ip_address=client_ip(request),
+        )
+    return recovery, password
+
+
+def recovery_cancel(
+    *, request: HttpRequest, actor_user: AbstractBaseUser, recovery_id: int
+) -> SignInRecovery:
+    """Any administrator may cancel a pending recovery (asked by mistake, or not genuine)."""
+    if not has_role(actor_user, Role.ADMINISTRATOR):
+        raise RecoveryRefused(_("Only administrators cancel a sign-in recovery."))
+    with transaction.atomic():
+        moved = SignInRecovery.objects.filter(
+            pk=recovery_id, status=SignInRecovery.Status.PENDING
+        ).update(
+            status=SignInRecovery.Status.CANCELLED,
+            decided_by=actor_user,
+            decided_at=timezone.now(),
+        )
+        if not moved:
+            raise RecoveryRefused(_("This sign-in recovery was already decided."))
+        recovery = SignInRecovery.objects.select_related("user").get(pk=recovery_id)
+        audit_record(
+            actor=Actor.staff(actor_user),
+            action="auth.recovery_cancelled",
+            subject=recovery.user,
+            subject_label=recovery.user.get_username(),
+            data={"recovery": recovery.pk},
+            ip_address=client_ip(request),
+        )
+    return recovery
