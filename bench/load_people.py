@@ -28,7 +28,10 @@ def main(path: str, counts: dict[str, int]) -> None:
             )
         ],
         "auditors": [
-            staff(f"load-aud-{n}", "Auditor")[0].username for n in range(counts["auditors"])
+            [user.username, secret]
+            for user, secret in (
+                staff(f"load-aud-{n}", "Auditor") for n in range(counts["auditors"])
+            )
         ],
     }
     kominfo = SourceOrganisation.objects.get(slug="kominfo")

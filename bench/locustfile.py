@@ -195,7 +195,8 @@ class Auditor(Person):
     wait_time = between(5, 20)
 
     def on_start(self) -> None:
-        self.sign_in(next(_auditors), None)
+        username, secret = next(_auditors)
+        self.sign_in(username, secret)
 
     @task(4)
     def trail(self) -> None:

@@ -300,8 +300,8 @@ AXES_LOCKOUT_CALLABLE = "signin.views.locked_out"
 AXES_VERBOSE = False
 
 # --- Sign-in: two-factor (django-otp, TOTP) ------------------------------------------------
-# Supervisors and administrators must pass a TOTP code before any page (signin.middleware);
-# everyone else may enrol from their account page.
+# Supervisors, auditors and administrators must pass a TOTP code before any page
+# (signin.middleware); everyone else may enrol from their account page.
 INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "signin"]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,

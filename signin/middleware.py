@@ -35,8 +35,9 @@ class SignInPolicyMiddleware:
     sessions older than SESSION_LIFETIME_SECONDS however busy, and keeps anyone who owes a
     second factor on the two-factor pages.
 
-    A second factor is owed by supervisors and administrators always, and by anyone else who
-    has enrolled a device. The Django admin is behind this too, as it is just another page."""
+    A second factor is owed by supervisors, auditors and administrators always, and by anyone
+    else who has enrolled a device. The Django admin is behind this too, as it is just another
+    page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -6,8 +6,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from config.roles import Role, has_role
 
-# DESIGN.md: supervisors approve takedowns, administrators manage people and tokens.
-TWO_FACTOR_ROLES = (Role.SUPERVISOR, Role.ADMINISTRATOR)
+# DESIGN.md: supervisors approve takedowns, administrators manage people and tokens, and
+# auditors read and export everything, public reporters' contact details included.
+TWO_FACTOR_ROLES = (Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR)
 
 # Session keys written at sign-in (signin.services) and read by signin.middleware.
 SESSION_EPOCH_KEY = "signin_epoch"

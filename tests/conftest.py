@@ -37,7 +37,7 @@ def administrator(db):
 def client_for():
     """A Django test client signed in as the given user.
 
-    For a person who must use two-factor sign-in (supervisors, administrators) it also
+    For a person who must use two-factor sign-in (supervisors, auditors, administrators) it also
     creates a confirmed TOTP device and marks the session verified by it, as django-otp does
     after a right code, so page tests stay simple. The session is written directly rather
     than through `force_login`, so no sign-in audit event is added to what a test counts."""

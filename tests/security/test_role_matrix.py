@@ -126,7 +126,7 @@ EXPECTED: dict[str, Row | list[Row]] = {
     # Sign-in and the account pages (signin app).
     "signin:account":               row(LOGIN, OK,        OK,        OK,       OK,           OK,       LOGIN),
     "signin:verify":                row(LOGIN, REDIRECT,  REDIRECT,  REDIRECT, REDIRECT,     REDIRECT, LOGIN),
-    "signin:enrol":                 row(LOGIN, OK,        REDIRECT,  OK,       REDIRECT,     OK,       LOGIN),
+    "signin:enrol":                 row(LOGIN, OK,        REDIRECT,  REDIRECT, REDIRECT,     OK,       LOGIN),
     "signin:two_factor_remove":     row(LOGIN, REDIRECT,  REDIRECT,  REDIRECT, REDIRECT,     REDIRECT, LOGIN, method="POST"),
     "signin:password_change":       row(LOGIN, OK,        OK,        OK,       OK,           OK,       LOGIN),
     "signin:sign_out_everywhere":   [row(LOGIN, LOGIN,    LOGIN,     LOGIN,    LOGIN,        LOGIN,    LOGIN, method="POST"),

@@ -94,11 +94,11 @@ def test_a_right_sign_in_is_audited_with_the_address():
     assert event.data == {"second_factor": "not_required"}
 
 
-# --- Two-factor required for supervisors and administrators -----------------------------
+# --- Two-factor required for supervisors, auditors and administrators -----------------------
 
 
-@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMINISTRATOR])
-def test_a_supervisor_or_administrator_reaches_no_page_before_the_second_factor(role):
+@pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR])
+def test_a_supervisor_auditor_or_administrator_reaches_no_page_before_the_second_factor(role):
     UserFactory(username="siti", is_staff=True, roles=[role])
     client = Client()
     response = sign_in(client, "siti")
