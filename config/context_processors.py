@@ -21,6 +21,7 @@ def navigation(request: HttpRequest) -> dict:
     # Takedowns (issue 5): approvals for supervisors; requests for supervisors and auditors.
     if Role.SUPERVISOR in roles:
         links.append((_("Approvals"), reverse("moderation:approvals")))
+        links.append((_("Contact exports"), reverse("moderation:audit_exports_awaiting")))
     if roles & {Role.SUPERVISOR, Role.AUDITOR}:
         links.append((_("Takedowns"), reverse("moderation:takedowns")))
     if Role.ADMINISTRATOR in roles:

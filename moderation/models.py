@@ -444,6 +444,8 @@ class Export(models.Model):
         DSA = "dsa", _("DSA statements of reasons (JSON)")
 
     class Status(models.TextChoices):
+        AWAITING = "awaiting", _("Awaiting a supervisor's approval")
+        REFUSED = "refused", _("Refused by a supervisor")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
@@ -452,6 +454,12 @@ class Export(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # An export with public reporters' contact details waits for a supervisor, not the one who
+    # asked, to approve or refuse it (exports.export_contacts_decide).
+    contacts_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    contacts_decided_at = models.DateTimeField(null=True, blank=True)
     kind = models.CharField(max_length=20, default="decisions")
     filters = models.JSONField(default=dict)
     format = models.CharField(max_length=8, choices=Format.choices)
@@ -465,6 +473,20 @@ class Export(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Contact details leave only with a second person's approval, whatever the code.
+            models.CheckConstraint(
+                condition=models.Q(include_contacts=False)
+                | models.Q(status="awaiting")
+                | (
+                    models.Q(contacts_decided_by__isnull=False)
+                    & ~models.Q(contacts_decided_by=models.F("requested_by"))
+                ),
+                name="export_contacts_decided_by_another",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Export {self.pk} ({self.format})"

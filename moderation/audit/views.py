@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from pathlib import PurePosixPath
 
+from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -191,9 +192,47 @@ def export_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@role_required(Role.SUPERVISOR)
+def exports_awaiting(request: HttpRequest) -> HttpResponse:
+    """Exports with public reporters' contact details, waiting for a supervisor."""
+    waiting = (
+        Export.objects.filter(status=Export.Status.AWAITING)
+        .select_related("requested_by")
+        .order_by("created_at")
+    )
+    return render(request, TEMPLATES + "exports_awaiting.html", {"waiting": waiting})
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def export_contacts_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    verdict = request.POST.get("verdict")
+    if verdict not in ("approve", "refuse"):
+        messages.error(request, _("Choose approve or refuse."))
+        return redirect("moderation:audit_exports_awaiting")
+    try:
+        exports.export_contacts_decide(
+            export_id=pk,
+            supervisor=request.user,
+            approve=verdict == "approve",
+            ip_address=client_ip(request),
+        )
+    except exports.ExportDecisionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        if verdict == "approve":
+            messages.success(request, _("Export %(pk)s approved: it runs now.") % {"pk": pk})
+        else:
+            messages.success(request, _("Export %(pk)s refused.") % {"pk": pk})
+    return redirect("moderation:audit_exports_awaiting")
+
+
+@require_GET
 @auditor_only
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    export = get_object_or_404(Export.objects.select_related("requested_by"), pk=pk)
+    export = get_object_or_404(
+        Export.objects.select_related("requested_by", "contacts_decided_by"), pk=pk
+    )
     if wants_partial(request):
         return render(request, TEMPLATES + "export.html#progress", {"export": export})
     return render(request, TEMPLATES + "export.html", {"export": export})
@@ -254,6 +293,12 @@ urlpatterns = [
     ),
     path("audit/exports/", export_create, name="audit_export_create"),
     path("audit/exports/<int:pk>/", export_detail, name="audit_export"),
+    path("audit/exports/awaiting/", exports_awaiting, name="audit_exports_awaiting"),
+    path(
+        "audit/exports/<int:pk>/contacts/",
+        export_contacts_decide,
+        name="audit_export_contacts_decide",
+    ),
     path("audit/exports/<int:pk>/download/", export_download, name="audit_export_download"),
     path("audit/exports/<int:pk>/proof/", export_proof, name="audit_export_proof"),
 ]

@@ -12,12 +12,18 @@ from datetime import UTC
 
 import django_rq
 import pytest
+from django.contrib.auth.models import Group
 from openpyxl import load_workbook
 from rq import SimpleWorker
 
 from moderation.audit.selectors import PAGE_SIZE, audit_trail_page, decision_log_page
 from moderation.audit.services.chain import Actor, audit_record
-from moderation.audit.services.exports import export_request, export_run
+from moderation.audit.services.exports import (
+    ExportDecisionRefused,
+    export_contacts_decide,
+    export_request,
+    export_run,
+)
 from moderation.models import AuditEvent, Decision, Export
 from tests.support.audit import FILTERS, at, decision_on
 from tests.support.factories import (
@@ -70,10 +76,19 @@ def expected_ids(log) -> set[int]:
     return {d.pk for d in log.values()}
 
 
+def contacts_approver():
+    from config.roles import Role
+
+    existing = UserFactory._meta.model.objects.filter(username="approver").first()
+    return existing or UserFactory(username="approver", roles=[Role.SUPERVISOR])
+
+
 def run_export(user, fmt: str, *, include_contacts=False, filters=FILTERS) -> Export:
     export = export_request(
         user=user, filters=filters, format=fmt, include_contacts=include_contacts
     )
+    if include_contacts:  # contact details wait for a supervisor's approval
+        export_contacts_decide(export_id=export.pk, supervisor=contacts_approver(), approve=True)
     return export_run(export_id=export.pk)
 
 
@@ -527,3 +542,53 @@ def test_an_export_of_everything_can_be_requested_from_the_page(log, auditor, cl
     assert response.status_code == 302
     export = Export.objects.get()
     assert export.filters == {} and export.format == "dsa"
+
+
+def test_contact_details_wait_for_another_supervisor_and_run_only_once_approved(
+    log, auditor, client_for
+):
+    from config.roles import Role
+
+    auditor.groups.add(*Group.objects.filter(name=Role.SUPERVISOR.value))  # both roles
+    auditor._saring_roles = None
+    export = export_request(user=auditor, filters=FILTERS, format="csv", include_contacts=True)
+    assert export.status == "awaiting"
+    export_run(export_id=export.pk)  # a worker that picked it up anyway does nothing
+    export.refresh_from_db()
+    assert export.status == "awaiting" and not export.file
+    with pytest.raises(ExportDecisionRefused):
+        export_contacts_decide(export_id=export.pk, supervisor=auditor, approve=True)
+    approver = contacts_approver()
+    page = client_for(approver).get("/audit/exports/awaiting/")
+    assert f'id="export-{export.pk}"' in page.content.decode()
+    response = client_for(approver).post(
+        f"/audit/exports/{export.pk}/contacts/", {"verdict": "approve"}
+    )
+    assert response.status_code == 302
+    export.refresh_from_db()
+    assert (export.status, export.contacts_decided_by) == ("queued", approver)
+    done = export_run(export_id=export.pk)
+    assert done.status == "done"
+    rows = {int(r["decision_id"]): r for r in read_rows(done)}
+    assert "siti@example.id" in rows[log["last_minute"].pk]["public_reporters"]
+    approved = AuditEvent.objects.get(action="export.contacts_approved")
+    assert approved.subject_id == str(export.pk) and approved.actor_label.endswith("approver")
+
+
+def test_a_refused_contact_export_never_runs(log, auditor):
+    export = export_request(user=auditor, filters=FILTERS, format="csv", include_contacts=True)
+    export_contacts_decide(export_id=export.pk, supervisor=contacts_approver(), approve=False)
+    export_run(export_id=export.pk)
+    export.refresh_from_db()
+    assert export.status == "refused" and not export.file
+    with pytest.raises(ExportDecisionRefused):
+        export_contacts_decide(export_id=export.pk, supervisor=contacts_approver(), approve=True)
+    assert AuditEvent.objects.filter(action="export.contacts_refused").count() == 1
+
+
+def test_the_database_refuses_contact_details_released_by_the_one_who_asked(db, auditor):
+    from django.db import IntegrityError, transaction
+
+    export = export_request(user=auditor, filters={}, format="csv", include_contacts=True)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Export.objects.filter(pk=export.pk).update(status="queued", contacts_decided_by=auditor)

@@ -215,6 +215,11 @@ EXPECTED: dict[str, Row | list[Row]] = {
     # The proof bundle: 409 until the log has sealed and signed the export's completion.
     "moderation:audit_export_proof": row(LOGIN, 403,      403,       (OK, 409), 403,         403,      LOGIN,
                                         kwargs={"pk": lambda w: w.export.pk}),
+    # Exports with reporters' contact details wait for a supervisor (not the auditor who asked).
+    "moderation:audit_exports_awaiting": row(LOGIN, 403,  OK,        403,      403,          403,      LOGIN),
+    "moderation:audit_export_contacts_decide": row(LOGIN, 403, REDIRECT, 403,  403,          403,      LOGIN,
+                                        method="POST", data={"verdict": "refuse"},
+                                        kwargs={"pk": lambda w: w.export.pk}),
     # --- Accounts and search: everyone who reviews or audits.
     "moderation:account":           row(LOGIN, OK,        OK,        OK,       403,          403,      LOGIN,
                                         kwargs={"pk": lambda w: w.report.account_id}),

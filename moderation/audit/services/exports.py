@@ -25,8 +25,10 @@ from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from psycopg import ClientCursor
 
+from config.roles import Role, has_role
 from config.spreadsheet import cell
 from moderation.audit.selectors import (
     EXPORT_COLUMNS,
@@ -79,7 +81,9 @@ def export_request(
     include_contacts: bool,
     ip_address: str | None = None,
 ) -> Export:
-    """Record the request and queue the job once the request is committed."""
+    """Record the request and queue the job once the request is committed. With public
+    reporters' contact details it waits instead for a supervisor's approval
+    (`export_contacts_decide`)."""
     with transaction.atomic():
         export = Export(
             requested_by=user,
@@ -87,6 +91,7 @@ def export_request(
             filters=filters,
             format=format,
             include_contacts=include_contacts,
+            status=Export.Status.AWAITING if include_contacts else Export.Status.QUEUED,
         )
         export.full_clean(exclude=["filters"])  # no filters ({}) is valid: every decision
         export.save(force_insert=True)
@@ -101,8 +106,49 @@ def export_request(
             },
             ip_address=ip_address,
         )
-        # robust: if Redis is down the request still stands (queued) and the page still answers.
-        transaction.on_commit(lambda: export_enqueue(export_id=export.pk), robust=True)
+        if not include_contacts:
+            # robust: if Redis is down the request still stands (queued), the page answers.
+            transaction.on_commit(lambda: export_enqueue(export_id=export.pk), robust=True)
+    return export
+
+
+class ExportDecisionRefused(Exception):
+    """A supervisor's approval or refusal that cannot be made; the message says why."""
+
+
+def export_contacts_decide(
+    *, export_id: int, supervisor: User, approve: bool, ip_address: str | None = None
+) -> Export:
+    """A supervisor lets an export with reporters' contact details run, or refuses it. Not
+    the person who asked for it (the database refuses that too:
+    `export_contacts_decided_by_another`); only while it awaits a decision."""
+    if not has_role(supervisor, Role.SUPERVISOR):
+        raise ExportDecisionRefused(_("Only supervisors decide on contact details."))
+    with transaction.atomic():
+        export = Export.objects.select_for_update().filter(pk=export_id).first()
+        if export is None or export.status != Export.Status.AWAITING:
+            raise ExportDecisionRefused(_("This export is no longer awaiting a decision."))
+        if export.requested_by_id == supervisor.pk:
+            raise ExportDecisionRefused(
+                _("Someone else must approve contact details you asked for.")
+            )
+        export.status = Export.Status.QUEUED if approve else Export.Status.REFUSED
+        export.contacts_decided_by = supervisor
+        export.contacts_decided_at = timezone.now()
+        export.save(update_fields=["status", "contacts_decided_by", "contacts_decided_at"])
+        audit_record(
+            actor=Actor.staff(supervisor),
+            action="export.contacts_approved" if approve else "export.contacts_refused",
+            subject=export,
+            data={
+                "requested_by": export.requested_by.get_username(),
+                "format": export.format,
+                "filters": export.filters,
+            },
+            ip_address=ip_address,
+        )
+        if approve:
+            transaction.on_commit(lambda: export_enqueue(export_id=export.pk), robust=True)
     return export
 
 
@@ -551,6 +597,8 @@ __all__ = [
     "EXPORT_COLUMNS",
     "dsa_statement",
     "ProofNotReady",
+    "ExportDecisionRefused",
+    "export_contacts_decide",
     "export_downloaded",
     "export_proof_bundle",
     "export_request",
