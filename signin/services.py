@@ -9,7 +9,8 @@ import time
 from binascii import unhexlify
 
 import django_otp
-from django.contrib.auth.models import AbstractBaseUser
+from axes.models import AccessAttempt
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -309,7 +310,9 @@ def staff_details_changed(
     )
 
 
-def lockout_lifted(*, request: HttpRequest, actor_user: AbstractBaseUser, attempt) -> None:
+def lockout_lifted(
+    *, request: HttpRequest, actor_user: AbstractBaseUser, attempt: AccessAttempt
+) -> None:
     """An administrator deleted a django-axes attempt record, lifting its lockout early."""
     audit_record(
         actor=Actor.staff(actor_user),
@@ -332,7 +335,7 @@ class RecoveryRefused(Exception):
 
 
 def recovery_request(
-    *, request: HttpRequest, actor_user: AbstractBaseUser, user: AbstractBaseUser, reason: str
+    *, request: HttpRequest, actor_user: User, user: User, reason: str
 ) -> SignInRecovery:
     """An administrator asks to get `user` back in (lost password or authenticator). Nothing
     changes until a second administrator approves (`recovery_approve`)."""
@@ -359,7 +362,7 @@ def recovery_request(
 
 
 def recovery_approve(
-    *, request: HttpRequest, actor_user: AbstractBaseUser, recovery_id: int
+    *, request: HttpRequest, actor_user: User, recovery_id: int
 ) -> tuple[SignInRecovery, str]:
     """A second administrator carries out a pending recovery: the person gets a new random
     password (returned, to be shown once and handed over), loses every authenticator (they
@@ -413,9 +416,7 @@ def recovery_approve(
     return recovery, password
 
 
-def recovery_cancel(
-    *, request: HttpRequest, actor_user: AbstractBaseUser, recovery_id: int
-) -> SignInRecovery:
+def recovery_cancel(*, request: HttpRequest, actor_user: User, recovery_id: int) -> SignInRecovery:
     """Any administrator may cancel a pending recovery (asked by mistake, or not genuine)."""
     if not has_role(actor_user, Role.ADMINISTRATOR):
         raise RecoveryRefused(_("Only administrators cancel a sign-in recovery."))
