@@ -53,8 +53,12 @@ def _literal(host: str) -> Address | None:
 
 def endpoint_problem(url: str) -> str | None:
     """Why `url` may not be an operator endpoint, or None. Looks at the URL only."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return _("The endpoint is not a URL that can be called.")
     if not host:
         return _("The endpoint needs a host name.")
     literal = _literal(host)

@@ -44,19 +44,13 @@ def _signature_of_solution(payload: str) -> str | None:
         if not ok:
             return None
         return str(json.loads(base64.b64decode(payload))["signature"])
-    except (ValueError, KeyError, TypeError):
+    except Exception:  # noqa: BLE001 - anyone can send anything here: it is simply no solution
         return None
 
 
-def solution_valid(payload: str) -> bool:
-    """Whether `payload` solves one of our unexpired, unused challenges; uses nothing up. A
-    few hashes: checked before anything costly is done for the request."""
-    signature = _signature_of_solution(payload)
-    return signature is not None and not cache.get(f"altcha-used:{signature}")
-
-
 def solution_accept(payload: str) -> bool:
-    """True once for a correct, unexpired, unused solution; False otherwise."""
+    """True once for a correct, unexpired, unused solution, which is then used up; False
+    otherwise. A few hashes: the public form asks this before anything costly."""
     signature = _signature_of_solution(payload)
     if signature is None:
         return False

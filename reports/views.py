@@ -17,7 +17,7 @@ from config.http import client_ip, wants_partial
 from config.roles import Role, role_required
 from config.spreadsheet import cell
 from reports.access import can_view_evidence
-from reports.captcha import challenge_new, solution_accept, solution_valid
+from reports.captcha import challenge_new, solution_accept
 from reports.forms import ImportUploadForm, PublicReportForm
 from reports.models import Evidence, ImportJob
 from reports.ratelimit import rate_limit_hit, rate_limit_reached
@@ -70,49 +70,54 @@ ROBOT_CHECK_UNFINISHED = _(
 )
 
 
+def _without_solution(data):
+    """The form's data as typed, less the used-up proof of work: shown again, the page
+    solves a fresh one."""
+    data = data.copy()
+    data["altcha"] = ""
+    return data
+
+
 @require_http_methods(["GET", "POST"])
 def public_report(request: HttpRequest) -> HttpResponse:
     """The public report form: no sign-in, a proof-of-work captcha and a per-client limit.
 
-    In order of cost: the proof of work is checked first (a few hashes), so an unsolved POST
-    decodes no picture and counts toward nobody's limit; then whether this client has used
-    up its limit; then the form, pictures included. Only an accepted report counts."""
+    In order of cost: the proof of work is checked and used up first (a few hashes), so an
+    unsolved or replayed POST decodes no picture and counts toward nobody's limit; then
+    whether this client has used up its limit; then the form, pictures included. Only an
+    accepted report counts toward the limit; a refused one costs its sender a new proof of
+    work (the page solves one as it loads again)."""
     form = PublicReportForm()
     if request.method == "POST":
         client = client_ip(request) or "unknown"
         limit = settings.PUBLIC_REPORT_RATE_PER_HOUR
-        if not solution_valid(request.POST.get("altcha", "")):
-            form = PublicReportForm(request.POST)  # shown again as typed; files not read
+        if not solution_accept(request.POST.get("altcha", "")):
+            form = PublicReportForm(_without_solution(request.POST))  # files not read
             form.add_error(None, ROBOT_CHECK_UNFINISHED)
             return render(request, "reports/public_form.html", {"form": form})
         if rate_limit_reached(scope=PUBLIC_REPORT_SCOPE, ident=client, limit=limit):
             return render(request, "reports/public_limited.html", status=429)
-        form = PublicReportForm(request.POST, request.FILES)
+        form = PublicReportForm(_without_solution(request.POST), request.FILES)
         if form.is_valid():
-            if not solution_accept(form.cleaned_data["altcha"]):  # used meanwhile
-                form.add_error(None, ROBOT_CHECK_UNFINISHED)
-            elif not rate_limit_hit(
+            if not rate_limit_hit(
                 scope=PUBLIC_REPORT_SCOPE, ident=client, limit=limit, window_seconds=3600
             ):
                 return render(request, "reports/public_limited.html", status=429)
-            else:
-                data = form.cleaned_data
-                report = public_report_submit(
-                    platform=data["platform"],
-                    identifier=data["identifier"],
-                    account_submitted=data["account"],
-                    category=data["category"],
-                    description=data["description"],
-                    screenshots=data["screenshots"],
-                    reporter_name=data["reporter_name"],
-                    reporter_email=data["reporter_email"],
-                    reporter_phone=data["reporter_phone"],
-                    consent=data["consent"],
-                    ip_address=client_ip(request),
-                )
-                return redirect(
-                    reverse("reports:public_status", args=[report.receipt_code]) + "?new=1"
-                )
+            data = form.cleaned_data
+            report = public_report_submit(
+                platform=data["platform"],
+                identifier=data["identifier"],
+                account_submitted=data["account"],
+                category=data["category"],
+                description=data["description"],
+                screenshots=data["screenshots"],
+                reporter_name=data["reporter_name"],
+                reporter_email=data["reporter_email"],
+                reporter_phone=data["reporter_phone"],
+                consent=data["consent"],
+                ip_address=client_ip(request),
+            )
+            return redirect(reverse("reports:public_status", args=[report.receipt_code]) + "?new=1")
     return render(request, "reports/public_form.html", {"form": form})
 
 

@@ -58,7 +58,38 @@ class AuditedTOTPDeviceAdmin(TOTPDeviceAdmin):
                 services.totp_remove(request=request, device=device, actor_user=request.user)
 
 
+class StaffCreationForm(forms.ModelForm):
+    """A new person, without a password: nobody chooses someone else's password, so an
+    administrator alone cannot make an account they can sign in to. The first password comes
+    through a sign-in recovery, which a second administrator approves."""
+
+    class Meta:
+        model = User
+        fields = ["username"]
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
 class AuditedUserAdmin(UserAdmin):
+    add_form = StaffCreationForm
+    add_fieldsets = (
+        (
+            None,
+            {
+                "fields": ("username",),
+                "description": _(
+                    "The person gets no password here. Save, give them their roles, then ask "
+                    "for a sign-in recovery: a second administrator approves it and hands over "
+                    "their first password."
+                ),
+            },
+        ),
+    )
     # Without Django's "Permissions" box: roles are the only way to grant anything, and
     # nobody is made a superuser here.
     fieldsets = (
@@ -146,6 +177,9 @@ class RecoveryForm(forms.ModelForm):
 @admin.register(SignInRecovery)
 class SignInRecoveryAdmin(admin.ModelAdmin):
     """Asked for here (the add form), approved or cancelled by the actions; never edited."""
+
+    def has_module_permission(self, request):
+        return True  # the admin site itself is for administrators only (config/admin.py)
 
     form = RecoveryForm
     list_display = ["user", "status", "requested_by", "requested_at", "decided_by", "decided_at"]

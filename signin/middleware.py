@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -9,7 +10,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
 from signin.policy import (
     SESSION_ACTIVE_KEY,
@@ -85,15 +86,21 @@ class SignInPolicyMiddleware:
     @staticmethod
     def _to_sign_in(request: HttpRequest) -> HttpResponse:
         """The sign-in page, with a way back here; an htmx request (a poll) asks its page to
-        go there rather than swapping the sign-in form into a corner of it."""
-        response = redirect_to_login(
+        go there rather than swapping the sign-in form into a corner of it, and the way back is
+        that page (HX-Current-URL, if it is on this site), not the poll's own address."""
+        if request.headers.get("HX-Request") == "true":
+            page = urlsplit(request.headers.get("HX-Current-URL", ""))
+            back = page.path + (f"?{page.query}" if page.query else "")
+            if not page.path or not url_has_allowed_host_and_scheme(
+                request.headers.get("HX-Current-URL", ""), allowed_hosts={request.get_host()}
+            ):
+                back = "/"
+            hx = HttpResponse(status=204)
+            hx["HX-Redirect"] = redirect_to_login(back)["Location"]
+            return hx
+        return redirect_to_login(
             request.get_full_path() if request.method == "GET" else request.path
         )
-        if request.headers.get("HX-Request") == "true":
-            hx = HttpResponse(status=204)
-            hx["HX-Redirect"] = response["Location"]
-            return hx
-        return response
 
     def open_paths(self) -> frozenset[str]:
         if self._open_paths is None:

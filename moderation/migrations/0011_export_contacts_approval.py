@@ -28,8 +28,23 @@ class Migration(migrations.Migration):
             name='status',
             field=models.CharField(choices=[('awaiting', "Awaiting a supervisor's approval"), ('refused', 'Refused by a supervisor'), ('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10),
         ),
-        migrations.AddConstraint(
-            model_name='export',
-            constraint=models.CheckConstraint(condition=models.Q(('include_contacts', False), ('status', 'awaiting'), models.Q(('contacts_decided_by__isnull', False), models.Q(('contacts_decided_by', models.F('requested_by')), _negated=True)), _connector='OR'), name='export_contacts_decided_by_another'),
+        # Exports made before this rule (with contact details, approved by nobody) stay as
+        # they are: the constraint holds for every row written from now on (NOT VALID).
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddConstraint(
+                    model_name='export',
+                    constraint=models.CheckConstraint(condition=models.Q(('include_contacts', False), ('status', 'awaiting'), models.Q(('contacts_decided_by__isnull', False), models.Q(('contacts_decided_by', models.F('requested_by')), _negated=True)), _connector='OR'), name='export_contacts_decided_by_another'),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "ALTER TABLE moderation_export ADD CONSTRAINT export_contacts_decided_by_another"
+                    " CHECK (NOT include_contacts OR status = 'awaiting' OR"
+                    " (contacts_decided_by_id IS NOT NULL"
+                    " AND contacts_decided_by_id <> requested_by_id)) NOT VALID",
+                    "ALTER TABLE moderation_export DROP CONSTRAINT export_contacts_decided_by_another",
+                ),
+            ],
         ),
     ]

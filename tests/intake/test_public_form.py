@@ -107,6 +107,34 @@ def test_unsolved_posts_decode_no_picture_and_do_not_count_toward_the_limit(sett
     assert codes == [302, 302, 429]
 
 
+def test_a_solution_replayed_after_a_refused_form_opens_no_picture():
+    client = Client()
+    data = form_data(client, account="")  # missing account: the form is refused
+    shot = SimpleUploadedFile("bomb.png", _bomb(), "image/png")
+    first = client.post("/report/", {**data, "screenshots": [shot]})
+    assert first.status_code == 200 and b"pixels" in first.content  # opened, once
+    assert b'name="altcha" value=""' in first.content or b'name="altcha">' in first.content
+    shot = SimpleUploadedFile("bomb.png", _bomb(), "image/png")
+    again = client.post("/report/", {**data, "screenshots": [shot]})
+    assert again.status_code == 200 and b"anti-robot" in again.content
+    assert b"pixels" not in again.content
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # {"algorithm": "SHA-256", "salt": 1, …}: the altcha library itself raises on it
+        "eyJhbGdvcml0aG0iOiAiU0hBLTI1NiIsICJzYWx0IjogMSwgImNoYWxsZW5nZSI6ICJ4IiwgIm51bWJlciI6IDEsICJzaWduYXR1cmUiOiAieCJ9",
+        "bm90IGpzb24=",
+        "%%%",
+    ],
+)
+def test_a_crafted_proof_of_work_is_refused_not_a_500(payload):
+    client = Client()
+    response = client.post("/report/", form_data(client, altcha=payload))
+    assert response.status_code == 200 and b"anti-robot" in response.content
+
+
 def test_a_refused_submission_does_not_count_against_its_sender(settings):
     settings.PUBLIC_REPORT_RATE_PER_HOUR = 1
     client = Client()

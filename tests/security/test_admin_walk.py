@@ -167,11 +167,7 @@ def test_adding_a_legal_basis_an_organisation_or_a_person_writes_an_audit_event(
     adds = {
         "moderation.legalbasis": {"code": ["pp-71-2019"], "title": ["PP 71/2019"]},
         "reports.sourceorganisation": {"slug": ["bnn"], "name": ["BNN"], "kind": ["agency"]},
-        "auth.user": {
-            "username": ["sari"],
-            "password1": ["a-long-new-password-2026"],
-            "password2": ["a-long-new-password-2026"],
-        },
+        "auth.user": {"username": ["sari"]},
     }
     for label, fields in adds.items():
         url = _url(label, "add")
@@ -181,6 +177,19 @@ def test_adding_a_legal_basis_an_organisation_or_a_person_writes_an_audit_event(
         response = client.post(url, data)
         assert response.status_code == 302, (label, response.content.decode()[:3000])
         assert AuditEvent.objects.count() == before + 1, label
+    sari = UserFactory._meta.model.objects.get(username="sari")
+    assert not sari.has_usable_password()  # the first password comes by a recovery
+
+
+def test_an_administrator_cannot_choose_a_new_persons_password(administrator, client_for):
+    client = client_for(administrator)
+    data = _page_form(client, _url("auth.user", "add"))
+    assert "password1" not in data and "password2" not in data
+    chosen = "chosen-by-admin-2026"
+    data.update({"username": ["ghost"], "password1": [chosen], "password2": [chosen]})
+    assert client.post(_url("auth.user", "add"), data).status_code == 302
+    ghost = UserFactory._meta.model.objects.get(username="ghost")
+    assert not ghost.check_password(chosen) and not ghost.has_usable_password()
 
 
 def test_an_administrator_cannot_rename_a_role_or_grant_a_permission(administrator, client_for):

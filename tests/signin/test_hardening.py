@@ -333,13 +333,18 @@ def test_polls_do_not_keep_an_unattended_session_alive(settings, moderator):
     client = Client()
     sign_in(client, "moderator")
     idle = settings.SESSION_IDLE_SECONDS
-    poll = {"HX-Request": "true", "X-Saring-Poll": "1"}
+    poll = {
+        "HX-Request": "true",
+        "X-Saring-Poll": "1",
+        "HX-Current-URL": "http://testserver/queue/?platform=michat",
+    }
     _age_session(client, active=idle - 60)
     assert client.get("/queue/counts/", headers=poll).status_code == 200
     _age_session(client, active=idle + 1)  # only polls for the whole idle time
     response = client.get("/queue/counts/", headers=poll)
     assert response.status_code == 204
-    assert response["HX-Redirect"].startswith("/login/")  # the page goes to the sign-in page
+    # The page goes to the sign-in page, and comes back to itself, not to the poll.
+    assert response["HX-Redirect"] == "/login/?next=/queue/%3Fplatform%3Dmichat"
     assert client.get("/queue/")["Location"].startswith("/login/")
 
 

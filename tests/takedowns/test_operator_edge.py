@@ -59,6 +59,7 @@ def approved(moderator, supervisor, platform) -> TakedownRequest:
         "http://operator.example/takedowns",
         "ftp://operator.example/takedowns",
         "https://user:pass@operator.example/takedowns",
+        "https://operator.example:99999/takedowns",  # URLValidator lets this port through
     ],
 )
 def test_an_endpoint_inside_our_network_or_not_https_is_refused_even_in_tests(url):
@@ -159,6 +160,25 @@ def test_an_absurd_retry_after_waits_only_the_documented_cap(simulator, moderato
     assert 1.9 <= (request.next_attempt_at - before).total_seconds() <= 2.5
 
 
+@override_settings(**FAST, TAKEDOWN_RETRY_AFTER_MAX_SECONDS=60.0)
+@pytest.mark.parametrize(("header", "low", "high"), [("9" * 5000, 59, 61), ("0", 0.9, 1.6)])
+def test_a_retry_after_of_thousands_of_digits_or_of_zero_waits_between_the_bounds(
+    moderator, supervisor, header, low, high
+):
+    operator = CannedOperator(429, b"slow down", {"Retry-After": header})
+    try:
+        platform = platform_for(None)
+        platform.endpoint_url = f"{operator.url}/michat/takedowns"
+        platform.save(update_fields=["endpoint_url"])
+        request = approved(moderator, supervisor, platform)
+        before = timezone.now()
+        assert takedowns.takedown_deliver(request_id=str(request.pk)) == "throttled"
+        request.refresh_from_db()
+        assert low <= (request.next_attempt_at - before).total_seconds() <= high
+    finally:
+        operator.stop()
+
+
 # --- what counts as a failed attempt ------------------------------------------------------------
 
 
@@ -172,12 +192,14 @@ def test_429s_for_five_minutes_leave_every_request_pending_and_all_are_delivered
     for round_ in range(12):  # far more 429s than TAKEDOWN_MAX_ATTEMPTS (5)
         if round_ == 6:  # the throttling began five minutes ago
             TakedownRequest.objects.update(throttled_since=timezone.now() - timedelta(minutes=5))
+        TakedownRequest.objects.update(next_attempt_at=timezone.now())  # the wait is over
         for request in requests:
             assert takedowns.takedown_deliver(request_id=str(request.pk)) == "throttled"
     for request in requests:
         request.refresh_from_db()
         assert (request.status, request.failures, request.attempts) == ("pending", 0, 12)
     simulator.switches.update({"rate_429": 0.0})
+    TakedownRequest.objects.update(next_attempt_at=timezone.now())
     for request in requests:
         assert takedowns.takedown_deliver(request_id=str(request.pk)) == "acknowledged"
         request.refresh_from_db()
@@ -196,6 +218,7 @@ def test_throttling_longer_than_the_give_up_time_dead_letters_the_request(
     simulator.switches.update({"rate_429": 1.0, "retry_after": 0})
     assert takedowns.takedown_deliver(request_id=str(request.pk)) == "throttled"
     time.sleep(0.6)
+    TakedownRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())
     assert takedowns.takedown_deliver(request_id=str(request.pk)) == "throttled"
     request.refresh_from_db()
     assert request.status == "failed" and "given up" in request.last_error

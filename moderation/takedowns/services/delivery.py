@@ -114,21 +114,28 @@ def retry_delay(attempt: int) -> float:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at most
-    TAKEDOWN_RETRY_AFTER_MAX_SECONDS; None when absent or unreadable."""
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date), at least
+    RETRY_AFTER_MIN_SECONDS and at most TAKEDOWN_RETRY_AFTER_MAX_SECONDS; None when absent or
+    unreadable."""
     if not value:
         return None
     value = value.strip()
     cap = settings.TAKEDOWN_RETRY_AFTER_MAX_SECONDS
     if value.isascii() and value.isdigit():
-        return float(min(int(value), cap))
+        # More digits than any cap needs: no int() of a 5,000-digit header.
+        seconds = cap if len(value) > 9 else min(int(value), cap)
+        return float(max(seconds, RETRY_AFTER_MIN_SECONDS))
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return min(max(0.0, (moment - timezone.now()).total_seconds()), cap)
+    return min(max(RETRY_AFTER_MIN_SECONDS, (moment - timezone.now()).total_seconds()), cap)
+
+
+# "Retry-After: 0" (or a date gone by) waits this long, not a busy loop against the operator.
+RETRY_AFTER_MIN_SECONDS = 1.0
 
 
 EXCERPT_CHARACTERS = 200
@@ -176,7 +183,10 @@ def _call_operator(request: TakedownRequest) -> _Answer:
         return _Answer(
             "timeout", None, _ms(started), excerpt(f"timeout after {timeout:g} s: {exc}")
         )
-    except requests.RequestException as exc:
+    except (requests.RequestException, ValueError, UnicodeError) as exc:
+        # ValueError/UnicodeError: what urllib3 raises for a URL it cannot use after all. A
+        # send that raised would otherwise leave the request "sent" for the sweeper to take
+        # back as lost, which never counts, over and over.
         return _Answer(
             "connection_error", None, _ms(started), excerpt(f"{type(exc).__name__}: {exc}")
         )
@@ -189,7 +199,8 @@ def _call_operator(request: TakedownRequest) -> _Answer:
             "redirected",
             status,
             latency,
-            f"HTTP {status}: the operator redirects to {where or '(nowhere)'}; not followed",
+            _("HTTP %(status)s: the operator redirects to %(where)s; not followed")
+            % {"status": status, "where": where[:120] or "—"},
         )
     if 200 <= status < 300 or status == 409:
         try:
