@@ -228,7 +228,7 @@ class TakedownRequest(models.Model):
     attempts = models.PositiveIntegerField(default=0)  # sends, the attempt's number
     # Failed attempts this round (TAKEDOWN_MAX_ATTEMPTS): not 429s, not attempts lost with a
     # worker. A supervisor's retry starts a new round.
-    failures = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0, db_default=0)
     throttled_since = models.DateTimeField(null=True, blank=True)  # first 429 of a streak
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
