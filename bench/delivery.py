@@ -703,8 +703,8 @@ def print_faulty_run(faulty: Figures, faults: dict, notes: list[str], settle_s: 
     print(f"  operator's answers: {_listing(faulty.view.answers)}")
     print(f"  our delivery attempts by outcome: {_listing(faulty.attempts)}")
     print(
-        f"  429s used {faulty.attempts['throttled']} attempts, at most {faulty.throttled_most} "
-        f"of one request's {SETTINGS['TAKEDOWN_MAX_ATTEMPTS']} (each 429 counts as an attempt)"
+        f"  429s: {faulty.attempts['throttled']} answers, at most {faulty.throttled_most} to one "
+        f"request; none counts toward its {SETTINGS['TAKEDOWN_MAX_ATTEMPTS']} attempts"
     )
     still = faulty.statuses["pending"] + faulty.statuses["sent"]
     if still:

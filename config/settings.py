@@ -391,9 +391,9 @@ INTAKE_API_RATE = env_str("INTAKE_API_RATE", "600/min")
 # Public report form: accepted reports per client address per hour.
 PUBLIC_REPORT_RATE_PER_HOUR = env_int("PUBLIC_REPORT_RATE_PER_HOUR", 10, minimum=1)
 # Proof-of-work difficulty of the public form's captcha (ALTCHA): the largest number to try.
-# 500,000: a phone (Chromium, CPU 4x slowed) solves it in 1.55 s on average, a Python bot in
-# 0.37 s of CPU (bench/captcha.py, 2026-12-04, 2 cores); the former default of 50,000 cost a
-# bot milliseconds.
+# 500,000: a phone (Chromium, CPU 4x slowed) solves it in 1.88 s on average, a Python bot in
+# 0.53 s of CPU (bench/captcha.py, 2026-12-04 16:37 UTC, 2 cores); the former default of
+# 50,000 cost a bot milliseconds.
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 500_000, minimum=10)
 
 # --- The audit log: sealing, signed checkpoints, the witness (issue 13) -------------------------
