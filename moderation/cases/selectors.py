@@ -313,9 +313,13 @@ REPORTS_SHOWN = 200
 
 
 def claim_held(*, case_id: int, moderator: User) -> bool:
-    """Whether the moderator still holds the case (what `case_claim_renew` would renew)."""
+    """Whether the moderator still holds the case (what `case_claim_renew` would renew): a
+    claim whose lease ran out is not held, swept or not."""
     return Case.objects.filter(
-        pk=case_id, status=Case.Status.IN_REVIEW, claimed_by=moderator
+        pk=case_id,
+        status=Case.Status.IN_REVIEW,
+        claimed_by=moderator,
+        claim_expires_at__gt=timezone.now(),
     ).exists()
 
 

@@ -99,6 +99,20 @@ def test_it_renews_a_lease_only_for_its_holder(moderator, moderator2):
     assert renewed.version == 2  # a renewal is not a change of state
 
 
+def test_a_lapsed_claim_the_sweeper_has_not_reached_is_neither_renewed_nor_held(moderator):
+    from moderation.cases.selectors import claim_held
+
+    case = CaseFactory()
+    case_claim_next(moderator=moderator)
+    lapsed = timezone.now() - timedelta(seconds=1)
+    Case.objects.filter(pk=case.pk).update(claim_expires_at=lapsed)
+    assert claim_held(case_id=case.pk, moderator=moderator) is False
+    assert case_claim_renew(case_id=case.pk, moderator=moderator) is None
+    case.refresh_from_db()
+    assert case.claim_expires_at == lapsed  # not revived; the sweeper returns it to the queue
+    assert case_claims_expire() == 1
+
+
 def test_it_returns_expired_claims_to_the_queue(moderator):
     expired, live = CaseFactory(priority=50), CaseFactory(priority=40)
     case_claim_next(moderator=moderator)

@@ -126,12 +126,14 @@ def case_claim_renew(*, case_id: int, moderator: User) -> Case | None:
 
     Only the expiry moves: the case's state and version stay as they are, so a renewal
     neither invalidates an open decision form nor counts as a change of state to audit.
-    Returns None when the moderator no longer holds the case (it expired or was released).
+    Returns None when the moderator no longer holds the case (it was released, or its lease
+    ran out, even if the sweeper has not yet returned it to the queue: a lapsed claim is
+    never revived).
     """
-    expires = timezone.now() + claim_lease()
+    now = timezone.now()
     updated = Case.objects.filter(
-        pk=case_id, status=Case.Status.IN_REVIEW, claimed_by=moderator
-    ).update(claim_expires_at=expires)
+        pk=case_id, status=Case.Status.IN_REVIEW, claimed_by=moderator, claim_expires_at__gt=now
+    ).update(claim_expires_at=now + claim_lease())
     if updated != 1:
         return None
     return Case.objects.get(pk=case_id)
