@@ -99,15 +99,15 @@ def staff(username: str, *roles: str) -> tuple[object, str | None]:
     "Supervisor"). Those who must pass two-factor sign-in get a confirmed authenticator; the
     second value is its secret (hex), as their phone would hold it, else None."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from config.roles import Role, role_groups
     from signin.policy import two_factor_required
 
     user = get_user_model().objects.create_user(
         username=username, password=PASSWORD, is_staff="Administrator" in roles
     )
-    user.groups.set(Group.objects.filter(name__in=roles))
+    user.groups.set(role_groups(*(Role(role) for role in roles)))
     if not two_factor_required(user):
         return user, None
     secret = secrets.token_hex(20)

@@ -59,9 +59,10 @@ UNCONFIRMED = ("pending", "sent", "acknowledged", "failed")
 
 def references() -> dict:
     """Platforms, source organisations, staff who decided the history, a legal basis."""
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import User
 
     from accounts.models import Platform
+    from config.roles import Role, role_groups
     from moderation.models import LegalBasis
     from reports.models import SourceOrganisation
 
@@ -87,7 +88,7 @@ def references() -> dict:
     }
 
     def people(prefix: str, role: str, n: int) -> list[int]:
-        group = Group.objects.get(name=role)
+        group = role_groups(Role(role)).get()
         users = [User.objects.create_user(f"{prefix}{i:02d}") for i in range(n)]
         group.user_set.add(*users)
         return [user.pk for user in users]

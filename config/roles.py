@@ -1,8 +1,10 @@
 """The staff roles of DESIGN.md "People", as Django groups.
 
-The groups are created by a data migration (moderation/migrations). Every access module asks
-this one about a user's roles, so the answer is the same everywhere: a role is membership of
-its group by an active user, never the superuser flag.
+The groups are created by data migrations (moderation 0003, signin 0005), which bind each to
+its role's stable key (`signin.StaffRole`). Every access module asks this one about a user's
+roles, so the answer is the same everywhere: a role is membership, by an active user, of the
+group bound to the role's key — never a group's name (a label anyone with database access
+could change) and never the superuser flag.
 """
 
 from __future__ import annotations
@@ -42,10 +44,20 @@ def roles_of(user: Any) -> frozenset[Role]:
         return frozenset()
     cached = getattr(user, "_saring_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
+        keys = set(user.groups.values_list("staff_role__key", flat=True))
+        cached = frozenset(role for role in Role if role.value in keys)
         user._saring_roles = cached
     return cached
+
+
+def role_groups(*roles: Role) -> Any:
+    """The groups that hold `roles` (all roles when none is named), found by key: what the
+    admin offers as roles and what demo and benchmark people are put in."""
+    # Imported here: the admin site loads this module before the app registry is ready.
+    from django.contrib.auth.models import Group
+
+    keys = [role.value for role in (roles or tuple(Role))]
+    return Group.objects.filter(staff_role__key__in=keys)
 
 
 def has_role(user: Any, *roles: Role) -> bool:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from config.roles import Role
+from config.roles import role_groups
 from signin import services
 from signin.models import SignInRecovery
 
@@ -104,7 +104,7 @@ class AuditedUserAdmin(UserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups":  # the roles, nothing else
-            kwargs["queryset"] = Group.objects.filter(name__in=[role.value for role in Role])
+            kwargs["queryset"] = role_groups()
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def user_change_password(self, request, id, form_url=""):
@@ -122,7 +122,8 @@ class AuditedUserAdmin(UserAdmin):
         return HttpResponseRedirect(f"{url}?user={int(id) if str(id).isdigit() else ''}")
 
     def _roles(self, user) -> dict:
-        groups = sorted(user.groups.values_list("name", flat=True)) if user.pk else []
+        keys = user.groups.values_list("staff_role__key", flat=True) if user.pk else []
+        groups = sorted(key for key in keys if key)
         return {"groups": groups, **{flag: getattr(user, flag) for flag in ROLE_FLAGS}}
 
     def save_related(self, request, form, formsets, change):

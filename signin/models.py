@@ -88,3 +88,21 @@ class SignInRecovery(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-in recovery {self.pk} of user {self.user_id} ({self.status})"
+
+
+class StaffRole(models.Model):
+    """The stable key of each staff role (`config.roles.Role`), bound to the group that holds
+    it. Made by migration only; no page or admin changes it. Roles are checked by this key
+    (`config.roles.roles_of`): a group's name is only a label, so renaming a group — by any
+    path — or making a new group named "Supervisor" gives nobody a role."""
+
+    key = models.CharField(_("key"), max_length=32, primary_key=True)
+    group = models.OneToOneField(
+        "auth.Group", on_delete=models.PROTECT, related_name="staff_role", verbose_name=_("group")
+    )
+
+    class Meta:
+        verbose_name = _("staff role")
+
+    def __str__(self) -> str:
+        return self.key

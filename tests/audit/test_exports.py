@@ -549,7 +549,7 @@ def test_contact_details_wait_for_another_supervisor_and_run_only_once_approved(
 ):
     from config.roles import Role
 
-    auditor.groups.add(*Group.objects.filter(name=Role.SUPERVISOR.value))  # both roles
+    auditor.groups.add(*Group.objects.filter(staff_role__key=Role.SUPERVISOR.value))  # both roles
     auditor._saring_roles = None
     export = export_request(user=auditor, filters=FILTERS, format="csv", include_contacts=True)
     assert export.status == "awaiting"

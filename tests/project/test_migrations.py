@@ -21,6 +21,12 @@ def test_the_roles_exist_after_migrating():
         "Auditor",
         "Administrator",
     }
+    from signin.models import StaffRole
+
+    # Each role's stable key is bound to its group (what config.roles checks).
+    assert dict(StaffRole.objects.values_list("key", "group__name")) == {
+        name: name for name in ("Moderator", "Supervisor", "Auditor", "Administrator")
+    }
     administrator = Group.objects.get(name="Administrator")
     codenames = set(administrator.permissions.values_list("codename", flat=True))
     assert {"change_platform", "add_sourceorganisation", "change_user"} <= codenames

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.test import RequestFactory
 from django.urls import reverse
 
-from config.roles import Role
+from config.roles import Role, has_role, roles_of
 from moderation.models import AuditEvent, Case
 from tests.support.factories import (
     CaseFactory,
@@ -194,7 +194,7 @@ def test_an_administrator_cannot_choose_a_new_persons_password(administrator, cl
 
 def test_an_administrator_cannot_rename_a_role_or_grant_a_permission(administrator, client_for):
     client = client_for(administrator)
-    moderators = Group.objects.get(name=Role.MODERATOR.value)
+    moderators = Group.objects.get(staff_role__key=Role.MODERATOR.value)
     assert client.get("/admin/auth/group/").status_code == 404
     renamed = client.post(f"/admin/auth/group/{moderators.pk}/change/", {"name": "Supervisor"})
     assert renamed.status_code == 404
@@ -210,9 +210,22 @@ def test_an_administrator_cannot_rename_a_role_or_grant_a_permission(administrat
     assert not person.is_superuser and not person.user_permissions.exists()
     Group.objects.create(name="Ghost")  # not a role: never offered as one
     page = client.get(url).content.decode()
-    roles = Group.objects.filter(name__in=[role.value for role in Role])
+    roles = Group.objects.filter(staff_role__isnull=False)
+    assert roles.count() == len(Role)
     assert all(f'value="{group.pk}"' in page for group in roles)
     assert "Ghost" not in page
+
+
+def test_roles_are_checked_by_key_so_renaming_a_group_changes_nobodys_access():
+    moderator = UserFactory(roles=[Role.MODERATOR])
+    # By any path that bypasses the admin (a console, a script): the name is only a label.
+    Group.objects.filter(staff_role__key=Role.MODERATOR.value).update(name="Renamed")
+    Group.objects.filter(staff_role__key=Role.SUPERVISOR.value).update(name="Old supervisors")
+    impostor = Group.objects.create(name=Role.SUPERVISOR.value)  # a look-alike, no key
+    moderator.groups.add(impostor)
+    moderator = type(moderator).objects.get(pk=moderator.pk)  # no cached roles
+    assert roles_of(moderator) == {Role.MODERATOR}
+    assert not has_role(moderator, Role.SUPERVISOR)
 
 
 def test_a_chat_account_is_not_editable_in_the_admin(administrator, client_for):

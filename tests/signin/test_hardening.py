@@ -260,7 +260,7 @@ def test_an_administrator_resets_someones_device_in_the_admin(client_for, admini
 
 def test_a_role_change_in_the_admin_is_audited(client_for, administrator):
     user = UserFactory(username="budi", roles=[Role.MODERATOR])
-    supervisors = Group.objects.get(name=Role.SUPERVISOR.value)
+    supervisors = Group.objects.get(staff_role__key=Role.SUPERVISOR.value)
     client = client_for(administrator)
     page = client.get(f"/admin/auth/user/{user.pk}/change/")
     assert page.status_code == 200

@@ -5,11 +5,23 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from accounts.models import ChatAccount, Platform
+from config.roles import Role
 from moderation.models import Case, Decision, LegalBasis
 from reports.models import Report, SourceOrganisation
 from reports.services import receipt_code_new
+from signin.models import StaffRole
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def role_group(role: Role) -> Group:
+    """The group bound to `role`'s key. A transactional test's flush removes what the
+    migrations made (groups and their keys), so it is made again here when missing."""
+    group = Group.objects.filter(staff_role__key=role.value).first()
+    if group is None:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        StaffRole.objects.create(key=role.value, group=group)
+    return group
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -24,8 +36,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            # get_or_create: a transactional test's flush removes the migration's groups.
-            self.groups.add(*(Group.objects.get_or_create(name=str(role))[0] for role in extracted))
+            self.groups.add(*(role_group(role) for role in extracted))
         if create:
             self.save()
 

@@ -9,7 +9,7 @@ from base64 import b32decode
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.categories import URGENT_CATEGORIES, Category
 from accounts.identifiers import normalise_identifier
 from accounts.models import ChatAccount, Platform
-from config.roles import Role
+from config.roles import Role, role_groups
 from moderation.audit import Actor
 from moderation.models import Case, LegalBasis
 from moderation.takedowns import platform_configure
@@ -207,7 +207,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-                user.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in roles))
+                user.groups.add(*role_groups(*roles))
             if username in DEMO_TOTP_SECRETS and not TOTPDevice.objects.filter(user=user).exists():
                 key = b32decode(DEMO_TOTP_SECRETS[username]).hex()
                 TOTPDevice.objects.create(user=user, name="Demo authenticator", key=key)
