@@ -10,13 +10,16 @@ otherwise make the delivery worker call with a signed body.
   whose operator simulator listens on 127.0.0.1) also lets `http://` reach a loopback host.
 - Before each delivery the host is resolved and every address it resolves to must be public
   (or loopback, with that setting): a name that points inward is refused before anything is
-  sent. Link-local, private, multicast and reserved addresses are refused in every mode.
+  sent, and the delivery connects to the address that was checked (never resolving the name
+  again), so a DNS answer that changes in between cannot redirect it. Link-local, private,
+  multicast and reserved addresses are refused in every mode.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -76,27 +79,41 @@ def endpoint_problem(url: str) -> str | None:
     return None
 
 
-def resolved_endpoint_problem(url: str) -> str | None:
+@dataclass(frozen=True)
+class Resolved:
+    """An endpoint checked for one delivery: why it may not be called, or the address that
+    was checked — the one the delivery then connects to (`address`), so that a DNS answer
+    changed between the check and the connection (DNS rebinding) cannot point it inward."""
+
+    problem: str | None = None
+    address: str = ""
+
+
+def resolve_endpoint(url: str) -> Resolved:
     """`endpoint_problem`, and every address the host resolves to now must be allowed too.
     Run before each delivery: a DNS name can be pointed inward after it was saved."""
     problem = endpoint_problem(url)
     if problem:
-        return problem
+        return Resolved(problem)
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         found = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        return _("The endpoint's host name does not resolve: %(error)s") % {"error": exc}
+        return Resolved(_("The endpoint's host name does not resolve: %(error)s") % {"error": exc})
+    addresses = []
     for *_ignored, sockaddr in found:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
         problem = _address_problem(address)
         if problem:
-            return _("The endpoint's host name resolves to %(what)s (%(address)s).") % {
-                "what": problem,
-                "address": address,
-            }
-    return None
+            return Resolved(
+                _("The endpoint's host name resolves to %(what)s (%(address)s).")
+                % {"what": problem, "address": address}
+            )
+        addresses.append(str(address))
+    if not addresses:
+        return Resolved(_("The endpoint's host name does not resolve: %(error)s") % {"error": "—"})
+    return Resolved(address=addresses[0])
 
 
 def validate_endpoint(url: str) -> None:

@@ -159,17 +159,25 @@ class CannedOperator:
     what it was sent: for operators that misbehave in ways the simulator does not (redirects,
     odd answers)."""
 
-    def __init__(self, status: int, body: bytes = b"", headers: dict | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes = b"",
+        headers: dict | None = None,
+        address: tuple[str, int] = ("127.0.0.1", 0),
+    ) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         canned = self
         self.received: list[tuple[str, bytes]] = []
+        self.hosts: list[str | None] = []  # each request's Host header
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 length = int(self.headers.get("Content-Length") or 0)
                 canned.received.append((self.path, self.rfile.read(length)))
+                canned.hosts.append(self.headers.get("Host"))
                 self.send_response(status)
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -180,8 +188,9 @@ class CannedOperator:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer(address, Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://{address[0]}:{self.port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ database outage answers. Real HTTP on loopback, real PostgreSQL."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -104,6 +105,52 @@ def test_a_saved_endpoint_that_now_points_inward_gets_nothing_sent(
     assert request.status == "pending" and request.failures == 1
     assert "loopback" in request.last_error
     assert simulator.stats()["requests"] == 0
+
+
+@override_settings(**FAST)
+def test_a_dns_answer_changed_after_the_check_does_not_move_the_connection(
+    moderator, supervisor, monkeypatch
+):
+    """DNS rebinding: the name resolves to an allowed address when checked and to another
+    when the connection would open. The delivery goes to the checked address, with the name
+    in its Host header; the other server (standing in for 169.254.169.254) gets nothing."""
+    checked = CannedOperator(200, b'{"reference": "OK-1"}')
+    rebound = CannedOperator(200, b'{"reference": "stolen"}', address=("127.0.0.2", checked.port))
+    real = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "localhost":
+            return real(host, *args, **kwargs)
+        answers.append(host)
+        return real("127.0.0.1" if len(answers) == 1 else "127.0.0.2", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    try:
+        platform = platform_for(None)
+        platform.endpoint_url = f"http://localhost:{checked.port}/michat/takedowns"
+        platform.save(update_fields=["endpoint_url"])
+        request = approved(moderator, supervisor, platform)
+        assert takedowns.takedown_deliver(request_id=str(request.pk)) == "acknowledged"
+        assert len(checked.received) == 1 and rebound.received == []
+        assert checked.hosts == [f"localhost:{checked.port}"]
+        assert answers == ["localhost"]  # resolved once, for the check; never again
+    finally:
+        checked.stop()
+        rebound.stop()
+
+
+def test_an_https_endpoint_is_reached_at_its_checked_address_and_verified_by_its_name():
+    from requests import Request
+
+    from moderation.takedowns.services.delivery import _PinnedAdapter
+
+    adapter = _PinnedAdapter()
+    adapter.address = "203.0.113.7"
+    prepared = Request("POST", "https://operator.example:8443/takedowns").prepare()
+    host, pool = adapter.build_connection_pool_key_attributes(prepared, True)
+    assert (host["host"], host["port"], host["scheme"]) == ("203.0.113.7", 8443, "https")
+    assert pool["server_hostname"] == pool["assert_hostname"] == "operator.example"
 
 
 # --- what an answer may do ----------------------------------------------------------------------

@@ -12,6 +12,8 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 import requests
@@ -21,9 +23,11 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from requests import PreparedRequest
+from requests.adapters import HTTPAdapter
 
 from accounts import signing
-from accounts.endpoints import resolved_endpoint_problem
+from accounts.endpoints import resolve_endpoint
 from accounts.models import Platform
 from moderation.audit import Actor
 from moderation.models import (
@@ -168,14 +172,17 @@ def _call_operator(request: TakedownRequest) -> _Answer:
     }
     timeout = settings.OPERATOR_TIMEOUT_SECONDS
     started = time.monotonic()
-    refused = resolved_endpoint_problem(request.platform.endpoint_url)
-    if refused:  # nothing is sent to an address inside our own network
-        return _Answer("endpoint_refused", None, _ms(started), refused)
+    url = request.platform.endpoint_url
+    resolved = resolve_endpoint(url)
+    if resolved.problem:  # nothing is sent to an address inside our own network
+        return _Answer("endpoint_refused", None, _ms(started), resolved.problem)
+    session, pinned = _http_session()
+    pinned.address = resolved.address  # connect where the check looked, not where DNS says now
     try:
-        response = _http_session().post(
-            request.platform.endpoint_url,
+        response = session.post(
+            url,
             data=body,
-            headers=headers,
+            headers={**headers, "Host": urlsplit(url).netloc},
             timeout=(timeout, timeout),
             allow_redirects=False,  # a 307 would re-POST the signed order wherever it points
         )
@@ -222,15 +229,46 @@ def _call_operator(request: TakedownRequest) -> _Answer:
     return _Answer("server_error", status, latency, f"HTTP {status}: {text}")
 
 
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to `address`, the one `resolve_endpoint` approved for this send, instead of
+    resolving the host name again when a connection opens (DNS rebinding). The Host header
+    carries the name, and HTTPS still checks the certificate against it (SNI and hostname)."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=0)
+        self.address = ""
+
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        if not self.address:
+            raise requests.ConnectionError("no checked address to connect to")
+        hostname = host_params["host"]
+        host_params["host"] = self.address
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = hostname
+            pool_kwargs["assert_hostname"] = hostname
+        return host_params, pool_kwargs
+
+
 _local = threading.local()
 
 
-def _http_session() -> requests.Session:
-    """One keep-alive session per thread: no new TCP connection for every request."""
+def _http_session() -> tuple[requests.Session, _PinnedAdapter]:
+    """One keep-alive session per thread (no new TCP connection for every request), which
+    takes no proxy from the environment (it would connect somewhere unchecked)."""
     session = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = requests.Session()
-    return session
+        session = requests.Session()
+        session.trust_env = False
+        adapter = _PinnedAdapter()
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        _local.session, _local.adapter = session, adapter
+    return session, _local.adapter
 
 
 def _ms(started: float) -> int:
