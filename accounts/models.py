@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.endpoints import validate_endpoint
+from config.secretbox import EncryptedSecretField
 
 
 class Platform(models.Model):
@@ -17,10 +18,12 @@ class Platform(models.Model):
     endpoint_url = models.URLField(
         _("operator endpoint URL"), max_length=500, validators=[validate_endpoint]
     )
-    signing_secret = models.CharField(
+    # Encrypted at rest with PLATFORM_SECRET_KEYS (config/secretbox.py); the model holds the
+    # secret, the table a Fernet token.
+    signing_secret = EncryptedSecretField(
         _("signing secret"), max_length=200, help_text=_("Signs requests we send.")
     )
-    callback_secret = models.CharField(
+    callback_secret = EncryptedSecretField(
         _("callback secret"), max_length=200, help_text=_("Verifies the operator's callbacks.")
     )
     # A regular expression with one group, the account id, to read profile URLs with.

@@ -6,6 +6,8 @@ secure and HTTPS is assumed; `make run` and `make test` switch those off for loo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -264,6 +266,23 @@ TAKEDOWN_RETRY_AFTER_MAX_SECONDS = env_float(
 # operator simulator listens on 127.0.0.1. Never in production (accounts/endpoints.py).
 OPERATOR_ENDPOINTS_LOOPBACK = env_bool("OPERATOR_ENDPOINTS_LOOPBACK", False)
 OPERATOR_SIMULATOR_URL = env_str("OPERATOR_SIMULATOR_URL", "http://127.0.0.1:8025").rstrip("/")
+# The keys that encrypt operators' secrets at rest (config/secretbox.py), newest first,
+# comma-separated Fernet keys; required unless DEBUG. `make run`/`make test` keep one in
+# .data/platform-secrets.key. Rotation: prepend a new key, `manage.py rotate_platform_secrets`,
+# then drop the old one — no downtime.
+PLATFORM_SECRET_KEYS = env_list("PLATFORM_SECRET_KEYS", [])
+if not PLATFORM_SECRET_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "PLATFORM_SECRET_KEYS must be set when DEBUG is off (one or more Fernet keys, "
+            "newest first; README, Security)."
+        )
+    # DEBUG alone (a developer's shell): a key derived from SECRET_KEY.
+    PLATFORM_SECRET_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"platform:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ stopped again when the command ends, so Ctrl-C leaves no process behind.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -238,9 +239,21 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def platform_secret_key() -> str:
+    """The key that encrypts operators' secrets in this checkout's databases (a Fernet key:
+    32 random bytes, URL-safe base64), kept so that make run's data stays readable."""
+    path = DATA / "platform-secrets.key"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def services(*, for_tests: bool) -> tuple[dict[str, str], list]:
     """Start what is not configured; return the environment for the app and the stoppers."""
     env = dict(os.environ)
+    env.setdefault("PLATFORM_SECRET_KEYS", platform_secret_key())
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
     env["SARING_DATA_DIR"] = str(DATA)
     # The operator simulator and the benchmarks' operators listen on 127.0.0.1.

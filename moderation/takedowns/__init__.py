@@ -17,6 +17,7 @@ from moderation.takedowns.services.platforms import (
     SECRET_FIELDS,
     platform_audit,
     platform_configure,
+    platform_secrets_reencrypt,
 )
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "compliance_counts",
     "platform_audit",
     "platform_configure",
+    "platform_secrets_reencrypt",
     "takedown_compliance",
 ]

@@ -73,6 +73,21 @@ def test_it_will_not_start_in_production_without_a_real_secret_key():
     assert "SECRET_KEY must be at least 50 characters" in result.stderr
 
 
+def test_it_will_not_start_in_production_without_keys_for_operators_secrets():
+    env = production_env()
+    env.pop("PLATFORM_SECRET_KEYS", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "PLATFORM_SECRET_KEYS must be set when DEBUG is off" in result.stderr
+
+
 def test_it_names_a_bad_variable_at_start_up():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],

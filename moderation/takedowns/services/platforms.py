@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Platform
+from config import secretbox
 from moderation.audit import Actor, audit_record
 
 SECRET_FIELDS = ("signing_secret", "callback_secret")
@@ -79,3 +80,33 @@ def platform_configure(
             platform=platform, created=created, changed=changed, before=before, actor=actor
         )
     return platform, created
+
+
+def platform_secrets_reencrypt(*, actor: Actor) -> int:
+    """Re-encrypt every platform's stored secrets under the newest key of
+    PLATFORM_SECRET_KEYS (step 2 of a key rotation, config/secretbox.py); the secrets
+    themselves do not change. One audit event a platform, naming the key by its fingerprint.
+    Returns how many platforms were re-encrypted."""
+    fingerprint = secretbox.key_fingerprint()
+    done = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Raw rows: the tokens themselves, not the secrets the model would decrypt them to.
+        cursor.execute(
+            "SELECT id, slug, signing_secret, callback_secret FROM accounts_platform"
+            " ORDER BY id FOR NO KEY UPDATE"
+        )
+        for pk, slug, signing, callback in cursor.fetchall():
+            cursor.execute(
+                "UPDATE accounts_platform SET signing_secret = %s, callback_secret = %s"
+                " WHERE id = %s",
+                [secretbox.reseal(signing), secretbox.reseal(callback), pk],
+            )
+            audit_record(
+                actor=actor,
+                action="platform.secrets_reencrypted",
+                subject=Platform(pk=pk, slug=slug),
+                subject_label=slug,
+                data={"fields": list(SECRET_FIELDS), "key": fingerprint},
+            )
+            done += 1
+    return done
