@@ -240,18 +240,20 @@ class _PinnedAdapter(HTTPAdapter):
 
     def build_connection_pool_key_attributes(
         self, request: PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> Any:  # requests' (host params, pool kwargs); typeshed's types know no SNI keys
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
             request, verify, cert
         )
         if not self.address:
             raise requests.ConnectionError("no checked address to connect to")
-        hostname = host_params["host"]
-        host_params["host"] = self.address
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = hostname
-            pool_kwargs["assert_hostname"] = hostname
-        return host_params, pool_kwargs
+        host: dict[str, Any] = dict(host_params)
+        pool: dict[str, Any] = dict(pool_kwargs)
+        hostname = host["host"]
+        host["host"] = self.address
+        if host["scheme"] == "https":
+            pool["server_hostname"] = hostname
+            pool["assert_hostname"] = hostname
+        return host, pool
 
 
 _local = threading.local()
