@@ -6,7 +6,9 @@ a message naming the variable, not quietly fall back to a default.
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -103,3 +105,26 @@ def parse_database_url(url: str) -> dict:
         "PORT": str(port or ""),
         "OPTIONS": query,
     }
+
+
+def load_run_file(path: Path) -> bool:
+    """Take `make run`'s settings from the file it keeps while it runs (scripts/dev.py
+    `run_file_write`), for a management command started in another terminal without
+    DATABASE_URL. Variables already set win; a file left by a make run that is no longer
+    running is ignored. Returns whether the file was used."""
+    if "DATABASE_URL" in os.environ or not path.is_file():
+        return False
+    try:
+        content = json.loads(path.read_text())
+        pid, values = int(content["pid"]), dict(content["env"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, someone else's
+    for key, value in values.items():
+        os.environ.setdefault(str(key), str(value))
+    return True

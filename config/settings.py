@@ -20,11 +20,14 @@ from config.env import (
     env_int,
     env_list,
     env_str,
+    load_run_file,
     parse_database_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SARING_DATA_DIR", str(BASE_DIR / ".data")))
+# A command in a second terminal beside `make run` (no DATABASE_URL set) uses its services.
+load_run_file(DATA_DIR / "run.json")
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-only-key" if DEBUG else None)

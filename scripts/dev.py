@@ -329,6 +329,33 @@ def audit_log_setup(env: dict[str, str]) -> str:
     )
 
 
+# What a management command needs to reach `make run`'s services and read its data, written to
+# .data/run.json while make run is up (config/env.py `load_run_file` reads it when
+# DATABASE_URL is unset), so `manage.py issue_token kominfo` works from a second terminal.
+RUN_FILE_KEYS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SARING_HTTPS",
+    "SECRET_KEY",
+    "SITE_URL",
+    "PLATFORM_SECRET_KEYS",
+    "OPERATOR_SIMULATOR_URL",
+    "OPERATOR_ENDPOINTS_LOOPBACK",
+    "AUDIT_WITNESS_URL",
+    "PRIVATE_MEDIA_ROOT",
+    "STATIC_ROOT",
+)
+
+
+def run_file_write(env: dict[str, str]) -> Path:
+    path = DATA / "run.json"
+    settings = {key: env[key] for key in RUN_FILE_KEYS if key in env}
+    path.write_text(json.dumps({"pid": os.getpid(), "env": settings}, indent=1))
+    path.chmod(0o600)
+    return path
+
+
 def run() -> int:
     _stop_on_terminate()
     env, stoppers = services(for_tests=False)
@@ -348,6 +375,11 @@ def run() -> int:
         manage(env, "collectstatic", "--noinput", "-v", "0")
         manage(env, "seed_demo")
         print(f"\n{audit_log_setup(env)}", flush=True)
+        run_file = run_file_write(env)
+        print(
+            f"\n  manage.py in another terminal finds these services through {run_file}",
+            flush=True,
+        )
         print(f"\n  Saring is starting at {url}  (Ctrl-C stops everything)\n", flush=True)
         honcho = subprocess.Popen(
             [str(Path(PYTHON).parent / "honcho"), "-f", "Procfile", "start"], cwd=ROOT, env=env
@@ -365,6 +397,7 @@ def run() -> int:
                 honcho.kill()
         return 130
     finally:
+        (DATA / "run.json").unlink(missing_ok=True)
         for stopper in reversed(stoppers):
             stopper.stop()
 

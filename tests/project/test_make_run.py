@@ -75,6 +75,39 @@ def processes_using(data_dir: Path) -> list[psutil.Process]:
     return found
 
 
+# make run's own variables: a second terminal has none of them.
+RUN_VARIABLES = {
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "SARING_HTTPS",
+    "SECRET_KEY",
+    "SITE_URL",
+    "PLATFORM_SECRET_KEYS",
+    "OPERATOR_SIMULATOR_URL",
+    "OPERATOR_ENDPOINTS_LOOPBACK",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "STATIC_ROOT",
+    "PRIVATE_MEDIA_ROOT",
+}
+
+
+def second_terminal(data_dir: Path, *command: str) -> str:
+    """`.venv/bin/python manage.py COMMAND` as a person would type it beside make run."""
+    env = {key: value for key, value in os.environ.items() if key not in RUN_VARIABLES}
+    env["SARING_DATA_DIR"] = str(data_dir)  # where this run keeps its data (.data/ by default)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 class Run:
     def __init__(self, data_dir: Path) -> None:
         self.port = free_port()
@@ -193,12 +226,30 @@ def test_make_run_on_a_fresh_machine_and_again(data_dir):
         assert "Checkpoints witnessed" in page
         # The owner and app roles were made (else every process would run as one role).
         assert "one database role for everything" not in first.output
+        # The README's example, in a second terminal with none of make run's variables: the
+        # token it prints is one the running API accepts.
+        issued = second_terminal(data_dir, "issue_token", "kominfo", "--label", "terminal 2")
+        token = issued.strip().splitlines()[-1]
+        created = requests.post(
+            f"{first.base}/api/v1/reports/",
+            json={
+                "external_reference": "KMF-TERMINAL-2",
+                "platform": "michat",
+                "account": {"identifier": "0812-3456-7890"},
+                "category": "prostitution",
+                "description": "Open BO, tarif di profil",
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert created.status_code == 201, created.text
     finally:
         first.stop("ctrl-c")
     gone, alive = psutil.wait_procs(children, timeout=15)
     assert not alive, f"left running after Ctrl-C: {[p.cmdline() for p in alive]}"
     assert not processes_using(data_dir), "PostgreSQL or Redis outlived Ctrl-C"
 
+    assert not (data_dir / "run.json").exists(), "make run left its settings file behind"
     second = Run(data_dir)
     try:
         children = second.wait_until_up()
