@@ -9,4 +9,6 @@ RUN useradd --system --uid 1000 saring && mkdir -p /var/lib/saring/private /var/
     && chown -R saring /var/lib/saring
 USER saring
 EXPOSE 8000
+# The web process answers GET /healthz (liveness) and /readyz (readiness); docker-compose.yml
+# checks the web container with the first. Other commands of this image serve no HTTP.
 CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

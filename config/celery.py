@@ -1,6 +1,7 @@
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
+from celery.beat import PersistentScheduler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -11,3 +12,46 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
     ["moderation.cases", "moderation.takedowns", "moderation.dashboard"], related_name="tasks"
 )
+
+
+class Heartbeat(bootsteps.StartStopStep):
+    """Every worker writes a heartbeat (config/health.py) on its timer, so /readyz can tell a
+    stopped worker from an idle one."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        from config.health import heartbeat
+
+        name = f"worker:{worker.hostname}"
+        heartbeat(name)
+        self.tref = worker.timer.call_repeatedly(
+            settings.READY_HEARTBEAT_INTERVAL_SECONDS, heartbeat, (name,), priority=10
+        )
+
+    def stop(self, worker):
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+
+app.steps["worker"].add(Heartbeat)
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """Beat's usual scheduler, which also writes beat's heartbeat at every tick and ticks at
+    least every READY_HEARTBEAT_INTERVAL_SECONDS."""
+
+    def tick(self, *args, **kwargs):
+        from django.conf import settings
+
+        from config.health import heartbeat
+
+        heartbeat("beat")
+        return min(super().tick(*args, **kwargs), settings.READY_HEARTBEAT_INTERVAL_SECONDS)

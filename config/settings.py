@@ -129,6 +129,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE: dict = {}
+# Beat's scheduler writes a heartbeat each tick; workers write one from a timer (config/celery.py).
+CELERY_BEAT_SCHEDULER = "config.celery:HeartbeatScheduler"
+# Readiness (/readyz, config/health.py): how often Celery's worker and beat say they are alive,
+# after how long without a word one counts as stopped, and how long a takedown request may wait
+# to be sent before the outbox counts as lagging.
+READY_HEARTBEAT_INTERVAL_SECONDS = env_float("READY_HEARTBEAT_INTERVAL_SECONDS", 10.0, minimum=0.1)
+READY_HEARTBEAT_MAX_AGE_SECONDS = env_float("READY_HEARTBEAT_MAX_AGE_SECONDS", 45.0, minimum=0.5)
+READY_OUTBOX_LAG_SECONDS = env_float("READY_OUTBOX_LAG_SECONDS", 300.0, minimum=1.0)
 # Dashboard (issue 8): rewrite the per-day summary the supervisor dashboard reads.
 CELERY_BEAT_SCHEDULE["dashboard-refresh"] = {
     "task": "moderation.dashboard_refresh",

@@ -5,15 +5,11 @@ from http import HTTPStatus
 
 import redis
 from django import db
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.views import defaults
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
 from config.roles import Role, roles_of
 
@@ -29,26 +25,6 @@ def home(request: HttpRequest) -> HttpResponse:
     if Role.ADMINISTRATOR in roles:
         return redirect("admin:index")
     return render(request, "no_role.html", status=403)
-
-
-@require_GET
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: PostgreSQL and Redis both answer."""
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - reported, not raised
-        checks["database"] = f"error: {exc.__class__.__name__}"
-    try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
-        checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"error: {exc.__class__.__name__}"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(checks, status=200 if healthy else 503)
 
 
 # --- Error pages: the API answers problem+json (RFC 9457) even where no API view ran, e.g. a

@@ -11,6 +11,7 @@ from moderation.takedowns.selectors import (
     COMPLIANCE_COUNTS,
     Compliance,
     compliance_counts,
+    outbox_lag_seconds,
     takedown_compliance,
 )
 from moderation.takedowns.services.platforms import (
@@ -25,6 +26,7 @@ __all__ = [
     "SECRET_FIELDS",
     "Compliance",
     "compliance_counts",
+    "outbox_lag_seconds",
     "platform_audit",
     "platform_configure",
     "platform_secrets_reencrypt",

@@ -12,10 +12,12 @@ from django.db.models import (
     Aggregate,
     BooleanField,
     Count,
+    DateTimeField,
     Exists,
     F,
     FloatField,
     Func,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -24,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import Case as Conditional
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -259,3 +262,16 @@ def takedown_compliance(*, now: datetime | None = None) -> list[Compliance]:
             )
         )
     return figures
+
+
+def outbox_lag_seconds(*, now: datetime | None = None) -> float:
+    """How long the longest-waiting takedown request has been due and not sent (0 when none
+    is): what readiness and the operators' alerts watch. Uses `takedown_due_idx`."""
+    now = now or timezone.now()
+    due = TakedownRequest.objects.filter(status="pending").filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    oldest = due.aggregate(
+        since=Min(Coalesce("next_attempt_at", "issued_at", output_field=DateTimeField()))
+    )["since"]
+    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0

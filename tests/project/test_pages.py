@@ -81,12 +81,6 @@ def test_the_language_switch_shows_bahasa_indonesia(client_for, moderator):
     assert "Antrean peninjauan" in page
 
 
-def test_healthz_reports_database_and_redis():
-    response = Client().get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"database": "ok", "redis": "ok"}
-
-
 def test_signing_out_ends_the_session(client_for, moderator):
     client = client_for(moderator)
     client.post("/logout/")

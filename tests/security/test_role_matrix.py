@@ -121,6 +121,8 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "logout":                       [row(LOGIN, LOGIN,    LOGIN,     LOGIN,    LOGIN,        LOGIN,    LOGIN, method="POST"),
                                      row(405,   405,      405,       405,      405,          405,      405)],
     "healthz":                      row(OK,    OK,        OK,        OK,       OK,           OK,       OK),
+    # Readiness is the same for everyone; here no Celery or RQ worker runs, so it is 503.
+    "readyz":                       row(503,   503,       503,       503,      503,          503,      503),
     "set_language":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT,   REDIRECT, REDIRECT,
                                         method="POST", data={"language": "en", "next": "/"}),
     # Sign-in and the account pages (signin app).

@@ -1,0 +1,232 @@
+"""Liveness and readiness, for load balancers, orchestrators and the people who run Saring
+(README "Operating Saring").
+
+- `/healthz` — liveness: this process answers. Nothing else is asked, so a database outage
+  does not get healthy web processes restarted.
+- `/readyz` — readiness: one check per thing Saring needs (django-health-check runs them, each
+  with a time limit), answered as JSON, 200 when every check passes and 503 naming the ones
+  that fail: PostgreSQL, migrations applied, Redis, private storage writable, a Celery worker
+  and beat alive, an RQ worker present, and the takedown outbox not lagging.
+
+Celery's worker and beat say they are alive by writing a heartbeat to Redis every
+`READY_HEARTBEAT_INTERVAL_SECONDS` (config/celery.py); one older than
+`READY_HEARTBEAT_MAX_AGE_SECONDS` (45 s) counts as stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import uuid
+from typing import Any, ClassVar
+
+import redis
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+from health_check import Database as DatabaseCheck
+from health_check import HealthCheck
+from health_check.exceptions import ServiceUnavailable
+
+HEARTBEAT_PREFIX = "saring:heartbeat:"
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def heartbeat(name: str) -> None:
+    """Record that the process `name` ("worker:<hostname>", "beat") is alive now. A Redis
+    outage must not stop the process that calls this: it is logged and skipped."""
+    try:
+        _redis().set(
+            HEARTBEAT_PREFIX + name,
+            repr(time.time()),
+            ex=max(int(settings.READY_HEARTBEAT_MAX_AGE_SECONDS * 4), 10),
+        )
+    except redis.RedisError as exc:
+        import logging
+
+        logging.getLogger("saring.health").warning("heartbeat of %s not written: %s", name, exc)
+
+
+def heartbeat_ages(kind: str) -> dict[str, float]:
+    """Seconds since each process of `kind` ("worker", "beat") last wrote its heartbeat."""
+    client = _redis()
+    keys = sorted(client.scan_iter(match=f"{HEARTBEAT_PREFIX}{kind}*", count=100))
+    now = time.time()
+    ages = {}
+    for key, value in zip(keys, client.mget(keys) if keys else [], strict=True):
+        if value is not None:
+            ages[key.decode().removeprefix(HEARTBEAT_PREFIX)] = now - float(value)
+    return ages
+
+
+# --- The checks ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Check(HealthCheck):
+    """A check run in the request's own thread (its database connection is the request's,
+    closed as usual); `name` is its key in the answer."""
+
+    name: ClassVar[str] = ""
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    async def run(self) -> None:
+        await sync_to_async(self.check, thread_sensitive=True)()
+
+
+@dataclasses.dataclass
+class Database(DatabaseCheck):
+    name: ClassVar[str] = "database"
+
+
+@dataclasses.dataclass
+class Migrations(_Check):
+    name: ClassVar[str] = "migrations"
+
+    def check(self) -> None:
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            first = plan[0][0]
+            raise ServiceUnavailable(
+                f"{len(plan)} migration(s) not applied, from {first.app_label}.{first.name}"
+            )
+
+
+@dataclasses.dataclass
+class Redis(_Check):
+    name: ClassVar[str] = "redis"
+
+    def check(self) -> None:
+        try:
+            _redis().ping()
+        except redis.RedisError as exc:
+            raise ServiceUnavailable(f"Redis does not answer: {type(exc).__name__}") from exc
+
+
+@dataclasses.dataclass
+class Storage(_Check):
+    name: ClassVar[str] = "storage"
+
+    def check(self) -> None:
+        from pathlib import Path
+
+        probe = Path(settings.PRIVATE_MEDIA_ROOT) / f".readyz-{uuid.uuid4().hex}"
+        try:
+            probe.parent.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"ok")
+            probe.unlink()
+        except OSError as exc:
+            raise ServiceUnavailable(
+                f"private storage is not writable: {type(exc).__name__}"
+            ) from exc
+
+
+@dataclasses.dataclass
+class _Heartbeat(_Check):
+    kind: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+
+    def check(self) -> None:
+        try:
+            ages = heartbeat_ages(self.kind)
+        except redis.RedisError as exc:
+            raise ServiceUnavailable(f"Redis does not answer: {type(exc).__name__}") from exc
+        limit = settings.READY_HEARTBEAT_MAX_AGE_SECONDS
+        if not ages:
+            raise ServiceUnavailable(f"no {self.label} has reported")
+        if min(ages.values()) > limit:
+            raise ServiceUnavailable(
+                f"no {self.label} has reported for {min(ages.values()):.0f} s (limit {limit:g} s)"
+            )
+
+
+@dataclasses.dataclass
+class CeleryWorker(_Heartbeat):
+    name: ClassVar[str] = "celery_worker"
+    kind: ClassVar[str] = "worker:"
+    label: ClassVar[str] = "Celery worker"
+
+
+@dataclasses.dataclass
+class CeleryBeat(_Heartbeat):
+    name: ClassVar[str] = "celery_beat"
+    kind: ClassVar[str] = "beat"
+    label: ClassVar[str] = "Celery beat"
+
+
+@dataclasses.dataclass
+class RQWorker(_Check):
+    name: ClassVar[str] = "rq_worker"
+
+    def check(self) -> None:
+        from rq import Worker
+
+        queue = redis.Redis.from_url(
+            settings.RQ_QUEUES["default"]["URL"], socket_timeout=2, socket_connect_timeout=2
+        )
+        try:
+            workers = Worker.all(connection=queue)
+        except redis.RedisError as exc:
+            raise ServiceUnavailable(f"Redis does not answer: {type(exc).__name__}") from exc
+        if not workers:
+            raise ServiceUnavailable("no RQ worker is running (exports and imports wait)")
+
+
+@dataclasses.dataclass
+class Outbox(_Check):
+    name: ClassVar[str] = "outbox"
+
+    def check(self) -> None:
+        from moderation.takedowns import outbox_lag_seconds
+
+        lag = outbox_lag_seconds()
+        limit = settings.READY_OUTBOX_LAG_SECONDS
+        if lag > limit:
+            raise ServiceUnavailable(
+                f"a takedown request has waited {lag:.0f} s to be sent (limit {limit:g} s)"
+            )
+
+
+READINESS = (Database, Migrations, Redis, Storage, CeleryWorker, CeleryBeat, RQWorker, Outbox)
+
+
+async def _results() -> list[Any]:
+    checks = [check() for check in READINESS]
+    return list(await asyncio.gather(*(check.get_result(None) for check in checks)))
+
+
+@require_GET
+async def readyz(request: HttpRequest) -> JsonResponse:
+    """Every readiness check, by name: `{"ready": bool, "checks": {name: {"ok", "detail",
+    "seconds"}}}`; 503 when any fails."""
+    results = await _results()
+    checks = {
+        type(result.check).name: {
+            "ok": result.error is None,
+            "detail": "ok" if result.error is None else result.error.message,
+            "seconds": round(result.time_taken, 4),
+        }
+        for result in results
+    }
+    ready = all(entry["ok"] for entry in checks.values())
+    response = JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers."""
+    response = JsonResponse({"alive": True})
+    response["Cache-Control"] = "no-store"
+    return response

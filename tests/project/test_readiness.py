@@ -1,0 +1,173 @@
+"""Liveness and readiness (config/health.py): /healthz asks nothing; /readyz names every check
+and answers 503 naming what fails — a stopped Celery worker (a real one, stopped), a missing
+RQ worker, a lagging outbox."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.test import Client, override_settings
+from django.utils import timezone
+from rq import Worker
+
+from config.health import READINESS, heartbeat
+from moderation.models import TakedownRequest
+from tests.support import ROOT
+from tests.support.takedowns import (
+    RedisServer,
+    database_url_of_tests,
+    platform_for,
+    proposal,
+    start_worker,
+    wait_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis of this test's own: no heartbeat or RQ worker of another test is seen."""
+    server = RedisServer().start()
+    try:
+        with override_settings(REDIS_URL=server.url, RQ_QUEUES={"default": {"URL": server.url}}):
+            yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def rq_worker(own_redis):
+    """An RQ worker registered as a running one registers itself (its birth), gone after."""
+    worker = Worker(["default"], connection=redis.Redis.from_url(own_redis.url))
+    worker.register_birth()
+    yield worker
+    worker.register_death()
+
+
+def readiness(client: Client | None = None) -> tuple[int, dict]:
+    response = (client or Client()).get("/readyz")
+    return response.status_code, response.json()
+
+
+def test_liveness_answers_without_asking_anything(own_redis):
+    own_redis.stop()  # even with Redis gone, the process itself is alive
+    response = Client().get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"alive": True})
+    own_redis.start()
+
+
+def test_ready_when_every_check_passes_and_each_is_listed(own_redis, rq_worker):
+    heartbeat("worker:celery@test")
+    heartbeat("beat")
+    status, body = readiness()
+    assert status == 200, body
+    assert body["ready"] is True
+    assert (
+        set(body["checks"])
+        == {check.name for check in READINESS}
+        == {
+            "database",
+            "migrations",
+            "redis",
+            "storage",
+            "celery_worker",
+            "celery_beat",
+            "rq_worker",
+            "outbox",
+        }
+    )
+    assert all(entry["ok"] and entry["detail"] == "ok" for entry in body["checks"].values())
+
+
+def test_a_missing_worker_and_a_lagging_outbox_make_it_not_ready_by_name(
+    own_redis, moderator, supervisor
+):
+    from moderation.takedowns import services as takedowns
+
+    heartbeat("beat")
+    decision = proposal(moderator=moderator, platform=platform_for(None))
+    request = takedowns.proposal_approve(decision_id=decision.pk, supervisor=supervisor)
+    TakedownRequest.objects.filter(pk=request.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=400)
+    )
+    status, body = readiness()
+    assert status == 503 and body["ready"] is False
+    checks = body["checks"]
+    assert checks["celery_worker"] == {
+        "ok": False,
+        "detail": "no Celery worker has reported",
+        "seconds": checks["celery_worker"]["seconds"],
+    }
+    assert checks["rq_worker"]["ok"] is False and "no RQ worker" in checks["rq_worker"]["detail"]
+    assert checks["outbox"]["ok"] is False
+    assert "has waited 4" in checks["outbox"]["detail"]
+    assert checks["celery_beat"]["ok"] and checks["database"]["ok"] and checks["redis"]["ok"]
+
+
+def test_redis_down_is_named_not_a_500(own_redis):
+    own_redis.stop()
+    try:
+        status, body = readiness()
+    finally:
+        own_redis.start()
+    assert status == 503
+    assert body["checks"]["redis"]["ok"] is False
+    assert "Redis does not answer" in body["checks"]["redis"]["detail"]
+    assert body["checks"]["database"]["ok"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_celery_worker_turns_readiness_503_naming_it(own_redis, rq_worker, tmp_path):
+    """A real `celery -A config worker` and `celery -A config beat`: both report; the worker
+    is stopped; readiness names it well within a minute while beat stays well."""
+    fast = {"READY_HEARTBEAT_INTERVAL_SECONDS": "0.5"}
+    worker = start_worker(redis_url=own_redis.url, env=fast, log=tmp_path / "worker.log")
+    beat = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--schedule",
+            str(tmp_path / "celerybeat-schedule"),
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url_of_tests(),
+            "REDIS_URL": own_redis.url,
+            **fast,
+        },
+        stdout=(tmp_path / "beat.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        with override_settings(READY_HEARTBEAT_MAX_AGE_SECONDS=3):
+
+            def ready():
+                status, body = readiness()
+                return status == 200 and body
+
+            wait_for(ready, timeout=60, what="the worker and beat to report")
+            worker.terminate()
+            worker.wait(30)
+
+            def worker_gone():
+                status, body = readiness()
+                return status == 503 and body
+
+            body = wait_for(worker_gone, timeout=60, what="readiness to notice")
+        assert body["checks"]["celery_worker"]["ok"] is False
+        assert "no Celery worker has reported for" in body["checks"]["celery_worker"]["detail"]
+        assert body["checks"]["celery_beat"]["ok"] is True
+    finally:
+        for process in (worker, beat):
+            process.kill()
+            process.wait(30)
