@@ -10,7 +10,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every module that defines Celery tasks; each task has an explicit name ("moderation.…"),
 # which is what the beat schedule and the services queue by.
 app.autodiscover_tasks(
-    ["moderation.cases", "moderation.takedowns", "moderation.dashboard"], related_name="tasks"
+    [
+        "moderation.cases",
+        "moderation.takedowns",
+        "moderation.dashboard",
+        "moderation.audit",
+        "reports",
+    ],
+    related_name="tasks",
 )
 
 

@@ -15,24 +15,26 @@ Celery's worker and beat say they are alive by writing a heartbeat to Redis ever
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import logging
 import time
 import uuid
-from typing import Any, ClassVar
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import ClassVar
 
 import redis
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 from health_check import Database as DatabaseCheck
 from health_check import HealthCheck
-from health_check.exceptions import ServiceUnavailable
+from health_check.exceptions import HealthCheckException, ServiceUnavailable
 
 HEARTBEAT_PREFIX = "saring:heartbeat:"
+logger = logging.getLogger("saring.health")
 
 
 def _redis() -> redis.Redis:
@@ -49,9 +51,7 @@ def heartbeat(name: str) -> None:
             ex=max(int(settings.READY_HEARTBEAT_MAX_AGE_SECONDS * 4), 10),
         )
     except redis.RedisError as exc:
-        import logging
-
-        logging.getLogger("saring.health").warning("heartbeat of %s not written: %s", name, exc)
+        logger.warning("heartbeat of %s not written: %s", name, exc)
 
 
 def heartbeat_ages(kind: str) -> dict[str, float]:
@@ -71,28 +71,29 @@ def heartbeat_ages(kind: str) -> dict[str, float]:
 
 @dataclasses.dataclass
 class _Check(HealthCheck):
-    """A check run in the request's own thread (its database connection is the request's,
-    closed as usual); `name` is its key in the answer."""
+    """A django-health-check check, run synchronously by `readyz` in a thread of its own (the
+    library's own view is async, which a thread with a running event loop cannot serve);
+    `name` is its key in the answer."""
 
     name: ClassVar[str] = ""
 
-    def check(self) -> None:
+    def run(self) -> None:
         raise NotImplementedError
-
-    async def run(self) -> None:
-        await sync_to_async(self.check, thread_sensitive=True)()
 
 
 @dataclasses.dataclass
-class Database(DatabaseCheck):
+class Database(_Check):
     name: ClassVar[str] = "database"
+
+    def run(self) -> None:
+        DatabaseCheck().run()
 
 
 @dataclasses.dataclass
 class Migrations(_Check):
     name: ClassVar[str] = "migrations"
 
-    def check(self) -> None:
+    def run(self) -> None:
         executor = MigrationExecutor(connection)
         plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
         if plan:
@@ -106,7 +107,7 @@ class Migrations(_Check):
 class Redis(_Check):
     name: ClassVar[str] = "redis"
 
-    def check(self) -> None:
+    def run(self) -> None:
         try:
             _redis().ping()
         except redis.RedisError as exc:
@@ -117,7 +118,7 @@ class Redis(_Check):
 class Storage(_Check):
     name: ClassVar[str] = "storage"
 
-    def check(self) -> None:
+    def run(self) -> None:
         from pathlib import Path
 
         probe = Path(settings.PRIVATE_MEDIA_ROOT) / f".readyz-{uuid.uuid4().hex}"
@@ -136,7 +137,7 @@ class _Heartbeat(_Check):
     kind: ClassVar[str] = ""
     label: ClassVar[str] = ""
 
-    def check(self) -> None:
+    def run(self) -> None:
         try:
             ages = heartbeat_ages(self.kind)
         except redis.RedisError as exc:
@@ -168,7 +169,7 @@ class CeleryBeat(_Heartbeat):
 class RQWorker(_Check):
     name: ClassVar[str] = "rq_worker"
 
-    def check(self) -> None:
+    def run(self) -> None:
         from rq import Worker
 
         queue = redis.Redis.from_url(
@@ -186,7 +187,7 @@ class RQWorker(_Check):
 class Outbox(_Check):
     name: ClassVar[str] = "outbox"
 
-    def check(self) -> None:
+    def run(self) -> None:
         from moderation.takedowns import outbox_lag_seconds
 
         lag = outbox_lag_seconds()
@@ -200,24 +201,46 @@ class Outbox(_Check):
 READINESS = (Database, Migrations, Redis, Storage, CeleryWorker, CeleryBeat, RQWorker, Outbox)
 
 
-async def _results() -> list[Any]:
-    checks = [check() for check in READINESS]
-    return list(await asyncio.gather(*(check.get_result(None) for check in checks)))
+_pool: ThreadPoolExecutor | None = None
+
+
+def _timed(check: _Check) -> tuple[str | None, float]:
+    started = time.monotonic()
+    try:
+        check.run()
+        error = None
+    except HealthCheckException as exc:
+        error = str(exc.message)
+    except Exception:  # reported by name, never a 500
+        logger.exception("readiness check %s broke", check.name)
+        error = "the check itself failed (see the log)"
+    finally:
+        connections.close_all()  # this thread's connections, opened for the check
+    return error, time.monotonic() - started
 
 
 @require_GET
-async def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> JsonResponse:
     """Every readiness check, by name: `{"ready": bool, "checks": {name: {"ok", "detail",
-    "seconds"}}}`; 503 when any fails."""
-    results = await _results()
-    checks = {
-        type(result.check).name: {
-            "ok": result.error is None,
-            "detail": "ok" if result.error is None else result.error.message,
-            "seconds": round(result.time_taken, 4),
+    "seconds"}}}`; 503 when any fails. The checks run side by side, each given
+    READY_CHECK_TIMEOUT_SECONDS at most."""
+    global _pool
+    if _pool is None:  # made after gunicorn forks, once per process
+        _pool = ThreadPoolExecutor(max_workers=len(READINESS), thread_name_prefix="readyz")
+    limit = settings.READY_CHECK_TIMEOUT_SECONDS
+    futures = {check.name: _pool.submit(_timed, check()) for check in READINESS}
+    deadline = time.monotonic() + limit
+    checks = {}
+    for name, future in futures.items():
+        try:
+            error, seconds = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            error, seconds = f"no answer within {limit:g} s", limit
+        checks[name] = {
+            "ok": error is None,
+            "detail": error or "ok",
+            "seconds": round(seconds, 4),
         }
-        for result in results
-    }
     ready = all(entry["ok"] for entry in checks.values())
     response = JsonResponse({"ready": ready, "checks": checks}, status=200 if ready else 503)
     response["Cache-Control"] = "no-store"

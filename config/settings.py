@@ -137,6 +137,7 @@ CELERY_BEAT_SCHEDULER = "config.celery:HeartbeatScheduler"
 READY_HEARTBEAT_INTERVAL_SECONDS = env_float("READY_HEARTBEAT_INTERVAL_SECONDS", 10.0, minimum=0.1)
 READY_HEARTBEAT_MAX_AGE_SECONDS = env_float("READY_HEARTBEAT_MAX_AGE_SECONDS", 45.0, minimum=0.5)
 READY_OUTBOX_LAG_SECONDS = env_float("READY_OUTBOX_LAG_SECONDS", 300.0, minimum=1.0)
+READY_CHECK_TIMEOUT_SECONDS = env_float("READY_CHECK_TIMEOUT_SECONDS", 5.0, minimum=0.1)
 # Dashboard (issue 8): rewrite the per-day summary the supervisor dashboard reads.
 CELERY_BEAT_SCHEDULE["dashboard-refresh"] = {
     "task": "moderation.dashboard_refresh",
@@ -382,6 +383,21 @@ CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
 CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
     "task": "moderation.priorities_refresh",
     "schedule": 900.0,
+}
+
+# --- Long jobs (exports, imports) that never hang (config/jobguard.py) ------------------------
+# A running job stamps its heartbeat this often; one silent for JOB_STALE_SECONDS lost its
+# worker and is marked failed (beat checks every JOB_REAP_INTERVAL_SECONDS), to be retried.
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
+JOB_STALE_SECONDS = env_float("JOB_STALE_SECONDS", 120.0, minimum=1.0)
+JOB_REAP_INTERVAL_SECONDS = env_float("JOB_REAP_INTERVAL_SECONDS", 60.0, minimum=1.0)
+CELERY_BEAT_SCHEDULE["exports-stalled-fail"] = {
+    "task": "moderation.exports_stalled_fail",
+    "schedule": JOB_REAP_INTERVAL_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["imports-stalled-fail"] = {
+    "task": "reports.imports_stalled_fail",
+    "schedule": JOB_REAP_INTERVAL_SECONDS,
 }
 
 # --- Takedowns: retries, the outbox sweeper, the SLA ladder (issue 5) ------------------------

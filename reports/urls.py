@@ -17,4 +17,5 @@ urlpatterns += [
     path("reports/import/", views.import_upload, name="import_upload"),
     path("reports/import/<int:pk>/", views.import_detail, name="import_detail"),
     path("reports/import/<int:pk>/errors.csv", views.import_errors, name="import_errors"),
+    path("reports/import/<int:pk>/retry/", views.import_retry, name="import_retry"),
 ]

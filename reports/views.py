@@ -5,13 +5,14 @@ import mimetypes
 import re
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.http import client_ip, wants_partial
 from config.roles import Role, role_required
@@ -22,6 +23,7 @@ from reports.forms import ImportUploadForm, PublicReportForm
 from reports.models import Evidence, ImportJob
 from reports.ratelimit import rate_limit_hit, rate_limit_reached
 from reports.selectors import report_by_receipt, report_status
+from reports.services import imports
 from reports.services.imports import import_job_create
 from reports.services.public import public_report_submit
 
@@ -201,6 +203,19 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     partial = wants_partial(request)
     template = "reports/_import_progress.html" if partial else "reports/import_detail.html"
     return render(request, template, {"job": job})
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def import_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed import again (its worker was lost, or the file could not be read)."""
+    try:
+        imports.import_retry(job_id=pk, user=request.user, ip_address=client_ip(request))
+    except imports.ImportRetryRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Import %(pk)s queued again.") % {"pk": pk})
+    return redirect("reports:import_detail", pk=pk)
 
 
 @role_required(Role.SUPERVISOR)

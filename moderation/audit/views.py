@@ -238,6 +238,19 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, TEMPLATES + "export.html", {"export": export})
 
 
+@require_POST
+@auditor_only
+def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue a failed export again, from the start."""
+    try:
+        exports.export_retry(export_id=pk, user=request.user, ip_address=client_ip(request))
+    except exports.ExportRetryRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("Export %(pk)s queued again.") % {"pk": pk})
+    return redirect("moderation:audit_export", pk=pk)
+
+
 @require_GET
 @auditor_only
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
@@ -300,5 +313,6 @@ urlpatterns = [
         name="audit_export_contacts_decide",
     ),
     path("audit/exports/<int:pk>/download/", export_download, name="audit_export_download"),
+    path("audit/exports/<int:pk>/retry/", export_retry, name="audit_export_retry"),
     path("audit/exports/<int:pk>/proof/", export_proof, name="audit_export_proof"),
 ]

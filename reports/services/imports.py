@@ -17,7 +17,9 @@ from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from config.jobguard import WORKER_LOST, job_heartbeat, stale_before
 from moderation.audit import Actor, audit_record
 from reports.models import ImportJob, SourceOrganisation
 from reports.services.intake import (
@@ -127,14 +129,16 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, dict[str, str]]]:
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued job; a job another worker already started is left alone."""
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     if claimed != 1:
         return None
     job = ImportJob.objects.select_related("organisation", "requested_by").get(pk=job_id)
     try:
-        _run(job)
+        with job_heartbeat(table="reports_importjob", pk=job.pk):
+            _run(job)
     except ImportFileInvalid as exc:
         _finish(job, status=ImportJob.Status.FAILED, failure=str(exc))
     except Exception as exc:
@@ -190,14 +194,16 @@ def _run(job: ImportJob) -> None:
             )
 
 
-def _finish(job: ImportJob, *, status: str, failure: str = "") -> None:
+def _finish(job: ImportJob, *, status: str, failure: str = "", actor: Actor | None = None) -> None:
     with transaction.atomic():
-        ImportJob.objects.filter(pk=job.pk).update(
+        finished = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
             status=status, failure=failure[:2000], finished_at=timezone.now()
         )
+        if not finished:  # given up on meanwhile (config/jobguard.py): already recorded
+            return
         job.refresh_from_db()
         audit_record(
-            actor=Actor.system("import_reports"),
+            actor=actor or Actor.system("import_reports"),
             action="reports.import_finished",
             subject=job,
             data={
@@ -213,3 +219,58 @@ def _finish(job: ImportJob, *, status: str, failure: str = "") -> None:
                 },
             },
         )
+
+
+def imports_stalled_fail() -> int:
+    """Mark failed every running import whose worker is gone (its heartbeat went stale,
+    config/jobguard.py), with the usual audit event. What it stored stays: a retry
+    recognises those rows and stores only the rest."""
+    stalled = list(
+        ImportJob.objects.filter(status=ImportJob.Status.RUNNING, heartbeat_at__lt=stale_before())
+    )
+    for job in stalled:
+        _finish(
+            job,
+            status=ImportJob.Status.FAILED,
+            failure=WORKER_LOST,
+            actor=Actor.system("job-reaper"),
+        )
+    return len(stalled)
+
+
+class ImportRetryRefused(Exception):
+    pass
+
+
+def import_retry(*, job_id: int, user: User, ip_address: str | None = None) -> ImportJob:
+    """Queue a failed import again. Rows it stored before are recognised by their
+    references (duplicates), so nothing is stored twice; audited."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != ImportJob.Status.FAILED:
+            raise ImportRetryRefused(_("Only a failed import can be retried."))
+        previous = job.failure
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.QUEUED,
+            total_rows=None,
+            processed_rows=0,
+            created_count=0,
+            duplicate_count=0,
+            conflict_count=0,
+            error_count=0,
+            errors=[],
+            failure="",
+            started_at=None,
+            finished_at=None,
+            heartbeat_at=None,
+        )
+        audit_record(
+            actor=Actor.staff(user),
+            action="reports.import_retried",
+            subject=job,
+            data={"previous_failure": previous[:300]},
+            ip_address=ip_address,
+        )
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    job.refresh_from_db()
+    return job

@@ -28,7 +28,8 @@ from tests.support.takedowns import (
     wait_for,
 )
 
-pytestmark = pytest.mark.django_db
+# The checks run in threads of their own, on connections of their own: they see committed data.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -123,7 +124,6 @@ def test_redis_down_is_named_not_a_500(own_redis):
     assert body["checks"]["database"]["ok"] is True
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_stopped_celery_worker_turns_readiness_503_naming_it(own_redis, rq_worker, tmp_path):
     """A real `celery -A config worker` and `celery -A config beat`: both report; the worker
     is stopped; readiness names it well within a minute while beat stays well."""
@@ -150,12 +150,17 @@ def test_a_stopped_celery_worker_turns_readiness_503_naming_it(own_redis, rq_wor
     )
     try:
         with override_settings(READY_HEARTBEAT_MAX_AGE_SECONDS=3):
+            seen = {}
 
             def ready():
-                status, body = readiness()
-                return status == 200 and body
+                status, seen["body"] = readiness()
+                return status == 200 and seen["body"]
 
-            wait_for(ready, timeout=60, what="the worker and beat to report")
+            try:
+                wait_for(ready, timeout=60, what="the worker and beat to report")
+            except AssertionError:
+                log = (tmp_path / "worker.log").read_text(errors="replace")[-2000:]
+                pytest.fail(f"not ready: {seen.get('body')}\nworker log:\n{log}")
             worker.terminate()
             worker.wait(30)
 

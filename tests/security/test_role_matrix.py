@@ -155,6 +155,9 @@ EXPECTED: dict[str, Row | list[Row]] = {
                                         kwargs={"pk": lambda w: w.import_job.pk}),
     "reports:import_errors":        row(LOGIN, 403,       OK,        403,      403,          403,      LOGIN,
                                         kwargs={"pk": lambda w: w.import_job.pk}),
+    # Retrying a failed import (this one is done: refused with a message, back to its page).
+    "reports:import_retry":         row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN,
+                                        method="POST", kwargs={"pk": lambda w: w.import_job.pk}),
     # A session is no API credential: staff get 401 like anyone without a token. Another
     # organisation's token cannot see or touch this report (404) and an empty body is a 400.
     "api-report-create":            row(401,   401,       401,       401,      401,          401,      400,
@@ -217,6 +220,9 @@ EXPECTED: dict[str, Row | list[Row]] = {
     # The proof bundle: 409 until the log has sealed and signed the export's completion.
     "moderation:audit_export_proof": row(LOGIN, 403,      403,       (OK, 409), 403,         403,      LOGIN,
                                         kwargs={"pk": lambda w: w.export.pk}),
+    # Retrying a failed export (this one is done: refused with a message, back to its page).
+    "moderation:audit_export_retry": row(LOGIN, 403,      403,       REDIRECT, 403,          403,      LOGIN,
+                                        method="POST", kwargs={"pk": lambda w: w.export.pk}),
     # Exports with reporters' contact details wait for a supervisor (not the auditor who asked).
     "moderation:audit_exports_awaiting": row(LOGIN, 403,  OK,        403,      403,          403,      LOGIN),
     "moderation:audit_export_contacts_decide": row(LOGIN, 403, REDIRECT, 403,  403,          403,      LOGIN,

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import ClientCursor
 
+from config.jobguard import WORKER_LOST, job_heartbeat, stale_before
 from config.roles import Role, has_role
 from config.spreadsheet import cell
 from moderation.audit.selectors import (
@@ -437,25 +438,88 @@ def _sha256(handle: IO[bytes]) -> str:
 def export_run(*, export_id: int) -> Export:
     """Write the file of a queued export. Idempotent: only one worker may claim it."""
     claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
-        status=Export.Status.RUNNING, progress=0
+        status=Export.Status.RUNNING, progress=0, heartbeat_at=timezone.now()
     )
     export = Export.objects.select_related("requested_by").get(pk=export_id)
     if claimed != 1:  # another worker has it, or it is finished
         return export
     try:
-        return _export_write(export)
+        with job_heartbeat(table="moderation_export", pk=export.pk):
+            return _export_write(export)
     except Exception as exc:
         with transaction.atomic():
-            Export.objects.filter(pk=export.pk).update(
+            failed = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
                 status=Export.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
             )
+            if failed:
+                audit_record(
+                    actor=Actor.system("export-worker"),
+                    action="export.failed",
+                    subject=export,
+                    data={"format": export.format, "error": str(exc)[:500]},
+                )
+        raise
+
+
+def exports_stalled_fail(*, now: datetime | None = None) -> int:
+    """Mark failed every running export whose worker is gone (its heartbeat went stale,
+    config/jobguard.py), one audit event each, so nobody watches "running" forever."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stalled = list(
+            Export.objects.select_for_update(skip_locked=True).filter(
+                status=Export.Status.RUNNING, heartbeat_at__lt=stale_before(now)
+            )
+        )
+        for export in stalled:
+            Export.objects.filter(pk=export.pk).update(
+                status=Export.Status.FAILED, error=WORKER_LOST, finished_at=now
+            )
             audit_record(
-                actor=Actor.system("export-worker"),
+                actor=Actor.system("job-reaper"),
                 action="export.failed",
                 subject=export,
-                data={"format": export.format, "error": str(exc)[:500]},
+                data={
+                    "format": export.format,
+                    "error": WORKER_LOST,
+                    "last_heartbeat": export.heartbeat_at.isoformat()
+                    if export.heartbeat_at
+                    else None,
+                    "progress": export.progress,
+                },
             )
-        raise
+    return len(stalled)
+
+
+class ExportRetryRefused(Exception):
+    pass
+
+
+def export_retry(*, export_id: int, user: User, ip_address: str | None = None) -> Export:
+    """Queue a failed export again, from the start; audited."""
+    with transaction.atomic():
+        export = Export.objects.select_for_update().filter(pk=export_id).first()
+        if export is None or export.status != Export.Status.FAILED:
+            raise ExportRetryRefused(_("Only a failed export can be retried."))
+        before = export.error
+        Export.objects.filter(pk=export.pk).update(
+            status=Export.Status.QUEUED,
+            progress=0,
+            total=None,
+            error="",
+            finished_at=None,
+            heartbeat_at=None,
+        )
+        audit_record(
+            actor=Actor.staff(user),
+            action="export.retried",
+            subject=export,
+            data={"format": export.format, "previous_error": before[:500]},
+            ip_address=ip_address,
+        )
+        transaction.on_commit(lambda: export_enqueue(export_id=export.pk), robust=True)
+    export.refresh_from_db()
+    return export
 
 
 def _export_rows(export: Export, filters: dict[str, str]) -> QuerySet:
@@ -511,6 +575,13 @@ def _export_file(export: Export, filters: dict[str, str], progress: Progress) ->
         name = f"decisions-{export.pk}-{started:%Y%m%dT%H%M%SZ}.{EXTENSIONS[export.format]}"
         export.file.save(name, File(handle, name=name), save=False)
     with transaction.atomic():
+        if (
+            not Export.objects.select_for_update()
+            .filter(pk=export.pk, status=Export.Status.RUNNING)
+            .exists()
+        ):  # given up on meanwhile (config/jobguard.py): this run changes nothing
+            export.file.delete(save=False)
+            return Export.objects.get(pk=export.pk)
         export.status = Export.Status.DONE
         export.rows = count
         export.progress = count
