@@ -13,18 +13,22 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
+from config.roles import Role
 from moderation.models import Case
 from tests.support.browser import ARTIFACTS, sign_in
-from tests.support.factories import DecisionFactory, TakedownRequestFactory
+from tests.support.factories import DecisionFactory, TakedownRequestFactory, role_group
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _history() -> None:
     """The demo's reports, plus decisions and takedowns spread over the last weeks."""
+    for role in Role:  # what the migrations made, gone with an earlier test's flush
+        role_group(role)
     call_command("seed_demo", reports=240, stdout=io.StringIO())
     rng = random.Random(8)
-    moderators = list(User.objects.filter(groups__name="Moderator"))
+    moderators = list(User.objects.filter(groups__staff_role__key=Role.MODERATOR.value))
+    assert moderators, "the demo's moderators have no role"
     now = timezone.now()
     for index, case in enumerate(Case.objects.order_by("opened_at")[:70]):
         decided = min(case.opened_at + timedelta(hours=rng.lognormvariate(1.5, 0.8)), now)
