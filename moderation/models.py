@@ -475,6 +475,7 @@ class Export(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Stamped while a worker writes it (config/jobguard.py); stale = the worker is gone.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(default=0)  # the run that owns it (jobguard)
 
     class Meta:
         constraints = [

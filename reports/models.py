@@ -201,6 +201,7 @@ class ImportJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # Stamped while a worker runs it (config/jobguard.py); stale = the worker is gone.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveIntegerField(default=0)  # the run that owns it (jobguard)
 
     class Meta:
         ordering = ["-created_at"]

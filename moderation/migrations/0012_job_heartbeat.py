@@ -15,4 +15,15 @@ class Migration(migrations.Migration):
             name='heartbeat_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name='export',
+            name='attempt',
+            field=models.PositiveIntegerField(default=0),
+        ),
+        # Jobs running when this is applied (their workers restart with the deployment) get a
+        # heartbeat now, so the reaper gives up on them once it goes stale.
+        migrations.RunSQL(
+            "UPDATE moderation_export SET heartbeat_at = now() WHERE status = 'running'",
+            migrations.RunSQL.noop,
+        ),
     ]

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.jobguard import WORKER_LOST, job_heartbeat, stale_before
+from config.jobguard import WORKER_LOST, job_claim, job_heartbeat, stale_before
 from moderation.audit import Actor, audit_record
 from reports.models import ImportJob, SourceOrganisation
 from reports.services.intake import (
@@ -71,7 +71,7 @@ def import_job_create(
             ip_address=ip_address,
         )
         if enqueue:
-            transaction.on_commit(lambda: _enqueue(job.pk))
+            transaction.on_commit(lambda: _enqueue(job.pk), robust=True)
     return job
 
 
@@ -127,18 +127,21 @@ def _rows(job: ImportJob) -> Iterator[tuple[int, dict[str, str]]]:
         raise ImportFileInvalid(f"The CSV cannot be read: {exc}") from None
 
 
+class _Superseded(Exception):
+    """This run was given up on (its worker seemed gone); another owns the job now."""
+
+
 def import_job_run(*, job_id: int) -> ImportJob | None:
     """Run a queued job; a job another worker already started is left alone."""
-    now = timezone.now()
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now
-    )
-    if claimed != 1:
+    attempt = job_claim(table="reports_importjob", pk=job_id, extra_sql=", started_at = now()")
+    if attempt is None:
         return None
     job = ImportJob.objects.select_related("organisation", "requested_by").get(pk=job_id)
     try:
-        with job_heartbeat(table="reports_importjob", pk=job.pk):
+        with job_heartbeat(table="reports_importjob", pk=job.pk, attempt=attempt):
             _run(job)
+    except _Superseded:  # given up on and perhaps retried meanwhile: that run owns the row
+        return None
     except ImportFileInvalid as exc:
         _finish(job, status=ImportJob.Status.FAILED, failure=str(exc))
     except Exception as exc:
@@ -182,7 +185,13 @@ def _run(job: ImportJob) -> None:
         for outcome in outcomes:
             counts[outcome.status] += 1
         with transaction.atomic():
-            locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+            locked = (
+                ImportJob.objects.select_for_update()
+                .filter(pk=job.pk, status=ImportJob.Status.RUNNING, attempt=job.attempt)
+                .first()
+            )
+            if locked is None:
+                raise _Superseded
             kept = locked.errors + sorted(errors + conflicts, key=lambda e: e["row"])
             ImportJob.objects.filter(pk=job.pk).update(
                 processed_rows=F("processed_rows") + len(chunk),
@@ -196,9 +205,9 @@ def _run(job: ImportJob) -> None:
 
 def _finish(job: ImportJob, *, status: str, failure: str = "", actor: Actor | None = None) -> None:
     with transaction.atomic():
-        finished = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-            status=status, failure=failure[:2000], finished_at=timezone.now()
-        )
+        finished = ImportJob.objects.filter(
+            pk=job.pk, status=ImportJob.Status.RUNNING, attempt=job.attempt
+        ).update(status=status, failure=failure[:2000], finished_at=timezone.now())
         if not finished:  # given up on meanwhile (config/jobguard.py): already recorded
             return
         job.refresh_from_db()
@@ -227,7 +236,7 @@ def imports_stalled_fail() -> int:
     recognises those rows and stores only the rest."""
     stalled = list(
         ImportJob.objects.filter(status=ImportJob.Status.RUNNING, heartbeat_at__lt=stale_before())
-    )
+    )  # each with the attempt it ran: _finish applies only if that is still the one running
     for job in stalled:
         _finish(
             job,
@@ -271,6 +280,6 @@ def import_retry(*, job_id: int, user: User, ip_address: str | None = None) -> I
             data={"previous_failure": previous[:300]},
             ip_address=ip_address,
         )
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        transaction.on_commit(lambda: _enqueue(job.pk), robust=True)
     job.refresh_from_db()
     return job

@@ -128,6 +128,16 @@ def test_an_import_whose_worker_is_gone_fails_with_the_reason_and_a_retry_stores
 ):
     PlatformFactory(slug="michat")
     organisation = SourceOrganisationFactory()
+    # What the lost run had stored before its worker died: the first row.
+    earlier = ImportJob(organisation=organisation, requested_by=supervisor)
+    earlier.file.save(
+        "first.csv",
+        ContentFile(CSV.splitlines(keepends=True)[0] + CSV.splitlines(keepends=True)[1]),
+        save=False,
+    )
+    earlier.save()
+    import_job_run(job_id=earlier.pk)
+    assert Report.objects.filter(external_reference="IMP-1").count() == 1
     job = ImportJob(organisation=organisation, requested_by=supervisor, original_name="a.csv")
     job.file.save("a.csv", ContentFile(CSV), save=False)
     job.status = ImportJob.Status.RUNNING
@@ -163,7 +173,8 @@ def test_an_import_whose_worker_is_gone_fails_with_the_reason_and_a_retry_stores
     assert job.status == "queued" and job.failure == "" and job.processed_rows == 0
     import_job_run(job_id=job.pk)  # as the worker would
     job.refresh_from_db()
-    assert job.status == "done" and job.created_count == 2
+    # The rest is stored; what the lost run stored is recognised, not stored twice.
+    assert (job.status, job.created_count, job.duplicate_count) == ("done", 1, 1)
     assert Report.objects.filter(external_reference__startswith="IMP-").count() == 2
     assert AuditEvent.objects.filter(action="reports.import_retried").count() == 1
 

@@ -28,7 +28,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import ClientCursor
 
-from config.jobguard import WORKER_LOST, job_heartbeat, stale_before
+from config.jobguard import (
+    WORKER_LOST,
+    job_claim,
+    job_heartbeat,
+    side_connection,
+    stale_before,
+)
 from config.roles import Role, has_role
 from config.spreadsheet import cell
 from moderation.audit.selectors import (
@@ -437,20 +443,18 @@ def _sha256(handle: IO[bytes]) -> str:
 
 def export_run(*, export_id: int) -> Export:
     """Write the file of a queued export. Idempotent: only one worker may claim it."""
-    claimed = Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
-        status=Export.Status.RUNNING, progress=0, heartbeat_at=timezone.now()
-    )
+    attempt = job_claim(table="moderation_export", pk=export_id, extra_sql=", progress = 0")
     export = Export.objects.select_related("requested_by").get(pk=export_id)
-    if claimed != 1:  # another worker has it, or it is finished
+    if attempt is None:  # another worker has it, or it is finished
         return export
     try:
-        with job_heartbeat(table="moderation_export", pk=export.pk):
+        with job_heartbeat(table="moderation_export", pk=export.pk, attempt=attempt):
             return _export_write(export)
     except Exception as exc:
         with transaction.atomic():
-            failed = Export.objects.filter(pk=export.pk, status=Export.Status.RUNNING).update(
-                status=Export.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-            )
+            failed = Export.objects.filter(
+                pk=export.pk, status=Export.Status.RUNNING, attempt=attempt
+            ).update(status=Export.Status.FAILED, error=str(exc)[:2000], finished_at=timezone.now())
             if failed:
                 audit_record(
                     actor=Actor.system("export-worker"),
@@ -468,11 +472,11 @@ def exports_stalled_fail(*, now: datetime | None = None) -> int:
     with transaction.atomic():
         stalled = list(
             Export.objects.select_for_update(skip_locked=True).filter(
-                status=Export.Status.RUNNING, heartbeat_at__lt=stale_before(now)
+                status=Export.Status.RUNNING, heartbeat_at__lt=stale_before()
             )
         )
         for export in stalled:
-            Export.objects.filter(pk=export.pk).update(
+            Export.objects.filter(pk=export.pk, attempt=export.attempt).update(
                 status=Export.Status.FAILED, error=WORKER_LOST, finished_at=now
             )
             audit_record(
@@ -535,21 +539,23 @@ def _export_write(export: Export) -> Export:
     filters = export.filters or {}
     total = _export_rows(export, filters).order_by().count()
     Export.objects.filter(pk=export.pk).update(total=total)
-    with _progress_reporter(export.pk) as progress:
+    with _progress_reporter(export.pk, export.attempt) as progress:
         return _export_file(export, filters, progress)
 
 
 @contextlib.contextmanager
-def _progress_reporter(export_id: int) -> Iterator[Progress]:
+def _progress_reporter(export_id: int, attempt: int) -> Iterator[Progress]:
     """Progress goes over a second connection: the first is busy streaming rows (a COPY or a
-    server-side cursor cannot share its connection), and the poller must see it at once."""
-    side = connection.get_new_connection(connection.get_connection_params())
-    side.autocommit = True
+    server-side cursor cannot share its connection), and the poller must see it at once.
+    Only while the export still runs this attempt (config/jobguard.py)."""
+    side = side_connection()
     try:
 
         def progress(done: int) -> None:
             side.execute(
-                "UPDATE moderation_export SET progress = %s WHERE id = %s", [done, export_id]
+                "UPDATE moderation_export SET progress = %s"
+                " WHERE id = %s AND attempt = %s AND status = 'running'",
+                [done, export_id, attempt],
             )
 
         yield progress
@@ -577,7 +583,7 @@ def _export_file(export: Export, filters: dict[str, str], progress: Progress) ->
     with transaction.atomic():
         if (
             not Export.objects.select_for_update()
-            .filter(pk=export.pk, status=Export.Status.RUNNING)
+            .filter(pk=export.pk, status=Export.Status.RUNNING, attempt=export.attempt)
             .exists()
         ):  # given up on meanwhile (config/jobguard.py): this run changes nothing
             export.file.delete(save=False)
