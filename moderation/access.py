@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from config.roles import Role, has_role, role_required
 from moderation.models import Case
@@ -62,15 +64,24 @@ def _decidable(user: Any) -> tuple[tuple[str, str], ...]:
     return tuple(rules)
 
 
+def claim_live(case: Case) -> bool:
+    """Whether the case's claim still holds: in review, and its lease has not run out (the
+    sweeper returns a lapsed one to the queue within a minute; until then nobody holds it)."""
+    return case.status == Case.Status.IN_REVIEW and (
+        case.claim_expires_at is None or case.claim_expires_at > timezone.now()
+    )
+
+
 def may_decide(user: Any, case: Case) -> bool:
-    """Whether `user` may record a decision on `case` as it stands: their own claim, an
-    unclaimed open case, or (supervisors) an escalated case."""
+    """Whether `user` may record a decision on `case` as it stands: their own claim while its
+    lease runs (a lapsed one goes back to the queue), an unclaimed open case, or (supervisors)
+    an escalated case."""
     for status, holder in _decidable(user):
         if case.status != status:
             continue
         if holder == _ANYONE:
             return True
-        if holder == _SELF and case.claimed_by_id == user.pk:
+        if holder == _SELF and case.claimed_by_id == user.pk and claim_live(case):
             return True
         if holder == _NOBODY and case.claimed_by_id is None:
             return True
@@ -82,7 +93,9 @@ def decidable_cases(user: Any) -> Q:
     q = Q(pk__in=[])
     for status, holder in _decidable(user):
         if holder == _SELF:
-            q |= Q(status=status, claimed_by=user)
+            q |= Q(status=status, claimed_by=user) & (
+                Q(claim_expires_at__isnull=True) | Q(claim_expires_at__gt=Now())
+            )
         elif holder == _NOBODY:
             q |= Q(status=status, claimed_by__isnull=True)
         else:

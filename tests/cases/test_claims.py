@@ -99,7 +99,10 @@ def test_it_renews_a_lease_only_for_its_holder(moderator, moderator2):
     assert renewed.version == 2  # a renewal is not a change of state
 
 
-def test_a_lapsed_claim_the_sweeper_has_not_reached_is_neither_renewed_nor_held(moderator):
+def test_a_lapsed_claim_the_sweeper_has_not_reached_is_not_renewed_held_shown_or_decidable(
+    moderator, moderator2, client_for
+):
+    from moderation.access import may_decide
     from moderation.cases.selectors import claim_held
 
     case = CaseFactory()
@@ -110,6 +113,12 @@ def test_a_lapsed_claim_the_sweeper_has_not_reached_is_neither_renewed_nor_held(
     assert case_claim_renew(case_id=case.pk, moderator=moderator) is None
     case.refresh_from_db()
     assert case.claim_expires_at == lapsed  # not revived; the sweeper returns it to the queue
+    assert not may_decide(moderator, case)
+    for person in (moderator, moderator2):
+        page = client_for(person).get(f"/cases/{case.pk}/").content.decode()
+        assert "The claim on this case ran out" in page
+        assert "You hold this case" not in page and "is reviewing this case" not in page
+        assert 'id="decide-dismiss"' not in page
     assert case_claims_expire() == 1
 
 

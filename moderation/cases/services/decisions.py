@@ -52,6 +52,13 @@ def _refusal(*, case_id: int, version: int, user: User) -> CaseActionError:
     if case.version != version:
         return CaseChanged()
     holder = case.claimed_by
+    if case.status == Case.Status.IN_REVIEW and holder is not None and holder.pk == user.pk:
+        return CaseActionError(
+            _(
+                "Your claim on this case ran out; it goes back to the queue. "
+                "Claim it again to decide."
+            )
+        )
     if case.status == Case.Status.IN_REVIEW and holder is not None and holder.pk != user.pk:
         return CaseActionError(
             _("%(user)s holds this case; only they can decide it now.")

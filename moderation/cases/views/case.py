@@ -13,7 +13,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.categories import URGENT_CATEGORIES, Category, Urgency
 from config.http import client_ip, safe_next
 from config.roles import Role, role_required
-from moderation.access import READERS, REVIEWERS, can_review, can_supervise, may_decide
+from moderation.access import (
+    READERS,
+    REVIEWERS,
+    can_review,
+    can_supervise,
+    claim_live,
+    may_decide,
+)
 from moderation.cases import selectors
 from moderation.cases.forms import DecisionForm, NoteForm, ReassignForm
 from moderation.cases.services import (
@@ -28,7 +35,6 @@ from moderation.cases.services import (
     case_note_add,
     staff_preference_set,
 )
-from moderation.models import Case
 
 
 @require_GET
@@ -38,7 +44,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     if context is None:
         raise Http404
     case = context["case"]
-    held_by_me = case.status == Case.Status.IN_REVIEW and case.claimed_by_id == request.user.pk
+    live = claim_live(case)  # a lapsed claim is nobody's, swept or not
+    held_by_me = live and case.claimed_by_id == request.user.pk
     supervising = can_supervise(request.user)
     context.update(
         category_choices=Category.choices,
@@ -47,7 +54,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         if case.urgent or case.category in URGENT_CATEGORIES
         else Urgency.NORMAL,
         held_by_me=held_by_me,
-        held_by_other=case.status == Case.Status.IN_REVIEW and not held_by_me,
+        held_by_other=live and not held_by_me,
         can_review=can_review(request.user),
         can_supervise=supervising,
         # Everyone who may not decide sees the page read-only.
