@@ -107,24 +107,51 @@ def parse_database_url(url: str) -> dict:
     }
 
 
+# What a command may take from `make run`'s file: where its services are and how make run
+# configures the app. Nothing else (scripts/dev.py RUN_FILE_KEYS writes the same).
+RUN_FILE_KEYS = frozenset(
+    {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "DEBUG",
+        "SARING_HTTPS",
+        "SECRET_KEY",
+        "SITE_URL",
+        "PLATFORM_SECRET_KEYS",
+        "OPERATOR_SIMULATOR_URL",
+        "OPERATOR_ENDPOINTS_LOOPBACK",
+        "AUDIT_WITNESS_URL",
+        "PRIVATE_MEDIA_ROOT",
+        "STATIC_ROOT",
+    }
+)
+
+
 def load_run_file(path: Path) -> bool:
     """Take `make run`'s settings from the file it keeps while it runs (scripts/dev.py
     `run_file_write`), for a management command started in another terminal without
-    DATABASE_URL. Variables already set win; a file left by a make run that is no longer
-    running is ignored. Returns whether the file was used."""
-    if "DATABASE_URL" in os.environ or not path.is_file():
+    DATABASE_URL. Only a file of this user's own, readable by nobody else, from a make run
+    still running, and only the keys make run writes; variables already set win. Returns
+    whether the file was used."""
+    if "DATABASE_URL" in os.environ:
         return False
     try:
+        status = path.stat()
+        if status.st_uid != os.getuid() or status.st_mode & 0o077:
+            return False
         content = json.loads(path.read_text())
         pid, values = int(content["pid"]), dict(content["env"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except PermissionError:
-        pass  # alive, someone else's
+        return False  # someone else's process: not our make run
     for key, value in values.items():
-        os.environ.setdefault(str(key), str(value))
+        if key in RUN_FILE_KEYS:
+            os.environ.setdefault(key, str(value))
     return True

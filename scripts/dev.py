@@ -239,14 +239,22 @@ def secret_key() -> str:
     return path.read_text().strip()
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from the first byte (no window in which the
+    secrets in it are readable by others)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
 def platform_secret_key() -> str:
     """The key that encrypts operators' secrets in this checkout's databases (a Fernet key:
     32 random bytes, URL-safe base64), kept so that make run's data stays readable."""
     path = DATA / "platform-secrets.key"
     if not path.exists():
         DATA.mkdir(exist_ok=True)
-        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
-        path.chmod(0o600)
+        _write_private(path, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     return path.read_text().strip()
 
 
@@ -351,8 +359,7 @@ RUN_FILE_KEYS = (
 def run_file_write(env: dict[str, str]) -> Path:
     path = DATA / "run.json"
     settings = {key: env[key] for key in RUN_FILE_KEYS if key in env}
-    path.write_text(json.dumps({"pid": os.getpid(), "env": settings}, indent=1))
-    path.chmod(0o600)
+    _write_private(path, json.dumps({"pid": os.getpid(), "env": settings}, indent=1))
     return path
 
 

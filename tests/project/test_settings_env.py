@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from unittest import mock
 
 import pytest
 
 from config.env import (
+    RUN_FILE_KEYS,
     ImproperlyConfiguredEnv,
     env_bool,
     env_int,
+    load_run_file,
     parse_database_url,
 )
+from scripts import dev
 from tests.support import ROOT
 from tests.support.env import production_env
 
@@ -99,3 +105,64 @@ def test_it_names_a_bad_variable_at_start_up():
     )
     assert result.returncode != 0
     assert "DATABASE_POOL='maybe' is not a boolean" in result.stderr
+
+
+# --- make run's file, for commands in a second terminal (config/env.py load_run_file) -------
+
+
+def _run_file(tmp_path, *, pid, env, mode=0o600):
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps({"pid": pid, "env": env}))
+    path.chmod(mode)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("why", "pid", "mode"),
+    [
+        ("readable by others", "self", 0o644),
+        ("its make run has ended", "dead", 0o600),
+        ("no process", 0, 0o600),
+        ("an impossible pid", 2**70, 0o600),
+    ],
+)
+def test_a_run_file_that_cannot_be_trusted_is_ignored(tmp_path, why, pid, mode):
+    if pid == "self":
+        pid = os.getpid()
+    elif pid == "dead":
+        finished = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        pid = int(finished.stdout)
+    path = _run_file(tmp_path, pid=pid, env={"SITE_URL": "http://from-the-file"}, mode=mode)
+    with mock.patch.dict(os.environ, clear=False):
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("SITE_URL", None)
+        assert load_run_file(path) is False, why
+        assert "SITE_URL" not in os.environ
+
+
+def test_a_run_file_gives_only_make_runs_settings_and_never_overrides(tmp_path):
+    path = _run_file(
+        tmp_path,
+        pid=os.getpid(),
+        env={"SITE_URL": "http://from-the-file", "REDIS_URL": "redis://x", "LD_PRELOAD": "/evil"},
+    )
+    with mock.patch.dict(os.environ, clear=False):
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("SITE_URL", None)
+        os.environ.pop("LD_PRELOAD", None)
+        os.environ["REDIS_URL"] = "redis://already-set"
+        assert load_run_file(path) is True
+        assert os.environ["SITE_URL"] == "http://from-the-file"
+        assert os.environ["REDIS_URL"] == "redis://already-set"
+        assert "LD_PRELOAD" not in os.environ
+    with mock.patch.dict(os.environ, {"DATABASE_URL": "postgresql://set/x"}):
+        assert load_run_file(path) is False  # a configured process never reads it
+
+
+def test_make_run_writes_exactly_the_keys_a_command_may_take():
+    assert set(RUN_FILE_KEYS) == set(dev.RUN_FILE_KEYS)
