@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import ClassVar
 
@@ -202,6 +203,10 @@ READINESS = (Database, Migrations, Redis, Storage, CeleryWorker, CeleryBeat, RQW
 
 
 _pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+# Each check's latest run: a probe does not start a check whose last run is still going (a
+# hung dependency would otherwise fill the pool, probe after probe).
+_running: dict[str, Future] = {}
 
 
 def _timed(check: _Check) -> tuple[str | None, float]:
@@ -225,17 +230,30 @@ def readyz(request: HttpRequest) -> JsonResponse:
     "seconds"}}}`; 503 when any fails. The checks run side by side, each given
     READY_CHECK_TIMEOUT_SECONDS at most."""
     global _pool
-    if _pool is None:  # made after gunicorn forks, once per process
-        _pool = ThreadPoolExecutor(max_workers=len(READINESS), thread_name_prefix="readyz")
     limit = settings.READY_CHECK_TIMEOUT_SECONDS
-    futures = {check.name: _pool.submit(_timed, check()) for check in READINESS}
+    futures: dict[str, tuple[Future, bool]] = {}
+    with _pool_lock:
+        if _pool is None:  # made after gunicorn forks, once per process
+            _pool = ThreadPoolExecutor(max_workers=len(READINESS), thread_name_prefix="readyz")
+        for check in READINESS:
+            previous = _running.get(check.name)
+            if previous is not None and not previous.done():
+                futures[check.name] = (previous, True)
+                continue
+            _running[check.name] = _pool.submit(_timed, check())
+            futures[check.name] = (_running[check.name], False)
     deadline = time.monotonic() + limit
     checks = {}
-    for name, future in futures.items():
+    for name, (future, earlier) in futures.items():
         try:
             error, seconds = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except FutureTimeout:
-            error, seconds = f"no answer within {limit:g} s", limit
+            error = (
+                "still without an answer since an earlier probe"
+                if earlier
+                else f"no answer within {limit:g} s"
+            )
+            seconds = limit
         checks[name] = {
             "ok": error is None,
             "detail": error or "ok",

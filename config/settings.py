@@ -98,6 +98,10 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL"))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A database that does not answer is an error after this long, not a hang (libpq waits forever).
+DATABASES["default"]["OPTIONS"].setdefault(
+    "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 10, minimum=1)
+)
 # The role the application runs as, when migrations run as the schema's owner (config/dbroles.py):
 # `migrate` grants it what it needs, the audit log's tables INSERT and SELECT only.
 DATABASE_RUNTIME_ROLE = env_str("DATABASE_RUNTIME_ROLE", "")
