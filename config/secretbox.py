@@ -1,19 +1,23 @@
 """Secrets kept encrypted at rest: the operators' signing and callback secrets.
 
-The database — and every dump, replica and backup of it — holds only Fernet tokens
+The database — and every `pg_dump`, replica and backup of it — holds only Fernet tokens
 (AES-128-CBC with HMAC-SHA256, `cryptography`'s MultiFernet), marked `fernet:`. The keys come
 from the environment, `PLATFORM_SECRET_KEYS` (comma-separated, newest first), never from the
 database, so someone who reads the tables cannot sign a takedown request or forge a callback.
 
-Rotating the key without downtime:
-1. put a new key first, `PLATFORM_SECRET_KEYS=<new>,<old>`, and restart the processes one at
-   a time: each reads secrets under either key and writes under the new one;
-2. `manage.py rotate_platform_secrets` re-encrypts every stored secret under the new key
-   (an audit event records it);
-3. drop the old key, `PLATFORM_SECRET_KEYS=<new>`, and restart again.
+Rotating the key without downtime (each step a rolling restart, one process at a time):
+1. add the new key *second*, `PLATFORM_SECRET_KEYS=<old>,<new>`: every process can now read
+   under either key, and all still write under the old one;
+2. put it first, `PLATFORM_SECRET_KEYS=<new>,<old>`: processes write under the new key, and
+   those not yet restarted can read it (step 1);
+3. `manage.py rotate_platform_secrets` re-encrypts every stored secret under the new key
+   (an audit event a platform records it);
+4. drop the old key, `PLATFORM_SECRET_KEYS=<new>`.
 
-A secret that no key opens (a key dropped before step 2) is an error that names the variable.
-Encrypted values cannot be searched for: nothing filters on a secret.
+A secret that no key opens (a key dropped before step 3) is an error that names the variable,
+raised wherever a platform is read — the fix is to put the key back. Encrypted values cannot be
+searched for: nothing filters on a secret. `manage.py dumpdata` goes through the model and so
+writes secrets in clear: keep its output as secret as the keys.
 """
 
 from __future__ import annotations

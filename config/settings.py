@@ -282,10 +282,9 @@ TAKEDOWN_RETRY_AFTER_MAX_SECONDS = env_float(
 # operator simulator listens on 127.0.0.1. Never in production (accounts/endpoints.py).
 OPERATOR_ENDPOINTS_LOOPBACK = env_bool("OPERATOR_ENDPOINTS_LOOPBACK", False)
 OPERATOR_SIMULATOR_URL = env_str("OPERATOR_SIMULATOR_URL", "http://127.0.0.1:8025").rstrip("/")
-# The keys that encrypt operators' secrets at rest (config/secretbox.py), newest first,
-# comma-separated Fernet keys; required unless DEBUG. `make run`/`make test` keep one in
-# .data/platform-secrets.key. Rotation: prepend a new key, `manage.py rotate_platform_secrets`,
-# then drop the old one — no downtime.
+# The keys that encrypt operators' secrets at rest (config/secretbox.py, which says how to
+# rotate them without downtime), newest first, comma-separated Fernet keys; required unless
+# DEBUG. `make run`/`make test` keep one in .data/platform-secrets.key.
 PLATFORM_SECRET_KEYS = env_list("PLATFORM_SECRET_KEYS", [])
 if not PLATFORM_SECRET_KEYS:
     if not DEBUG:

@@ -151,6 +151,13 @@ def test_an_https_endpoint_is_reached_at_its_checked_address_and_verified_by_its
     host, pool = adapter.build_connection_pool_key_attributes(prepared, True)
     assert (host["host"], host["port"], host["scheme"]) == ("203.0.113.7", 8443, "https")
     assert pool["server_hostname"] == pool["assert_hostname"] == "operator.example"
+    assert pool["cert_reqs"] == "CERT_REQUIRED"  # the certificate is verified, against the name
+
+
+def test_an_internationalised_endpoint_name_is_sent_in_its_ascii_form():
+    from moderation.takedowns.services.delivery import _host_header
+
+    assert _host_header("https://bücher.example:8443/takedowns") == "xn--bcher-kva.example:8443"
 
 
 # --- what an answer may do ----------------------------------------------------------------------

@@ -182,7 +182,7 @@ def _call_operator(request: TakedownRequest) -> _Answer:
         response = session.post(
             url,
             data=body,
-            headers={**headers, "Host": urlsplit(url).netloc},
+            headers={**headers, "Host": _host_header(url)},
             timeout=(timeout, timeout),
             allow_redirects=False,  # a 307 would re-POST the signed order wherever it points
         )
@@ -227,6 +227,18 @@ def _call_operator(request: TakedownRequest) -> _Answer:
     if 400 <= status < 500:
         return _Answer("refused", status, latency, f"HTTP {status}: {text}")
     return _Answer("server_error", status, latency, f"HTTP {status}: {text}")
+
+
+def _host_header(url: str) -> str:
+    """The Host header for `url` as requests sends it: an internationalised name in its
+    ASCII (IDNA) form, the same name TLS is given."""
+    prepared = PreparedRequest()
+    prepared.prepare_url(url, None)
+    return urlsplit(str(prepared.url)).netloc
+
+
+if not hasattr(HTTPAdapter, "build_connection_pool_key_attributes"):  # requests < 2.32.2
+    raise ImportError("requests 2.32.2 or later is needed to pin deliveries to checked addresses")
 
 
 class _PinnedAdapter(HTTPAdapter):
