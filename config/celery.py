@@ -2,6 +2,7 @@ import os
 
 from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -49,6 +50,8 @@ class Heartbeat(bootsteps.StartStopStep):
 
 
 app.steps["worker"].add(Heartbeat)
+# Each task's log lines carry the request id of the request that queued it (config/logs.py).
+app.steps["worker"].add(DjangoStructLogInitStep)
 
 
 class HeartbeatScheduler(PersistentScheduler):

@@ -23,6 +23,7 @@ from config.env import (
     load_run_file,
     parse_database_url,
 )
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("SARING_DATA_DIR", str(BASE_DIR / ".data")))
@@ -299,14 +300,21 @@ if not PLATFORM_SECRET_KEYS:
         ).decode()
     ]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- Logs (config/logs.py): JSON lines in production, text in make run; a request id -------
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json or text.")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO"))
+INSTALLED_APPS += ["django_structlog"]
+MIDDLEWARE.insert(0, "config.logs.RequestIdMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_structlog.middlewares.RequestMiddleware",
+)
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # cleaned first by RequestIdMiddleware
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # no client addresses in the logs
+DJANGO_STRUCTLOG_CELERY_ENABLED = True  # tasks carry the request id that queued them
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Celery's lines go through the same formatter
 
 # --- Sign-in: lockout (django-axes) ------------------------------------------------------
 # Repeated failed sign-ins lock out the username and, separately, the client address; the

@@ -83,6 +83,7 @@ class Received:
     first_at: float
     deliveries: int = 1
     request_ids: set = field(default_factory=set)
+    traces: list = field(default_factory=list)  # each delivery's X-Request-Id, in order
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,8 @@ class OperatorSimulator:
             self._note(key, arrived, fault, None, "reset")
             return None, {}, {}
 
-        status, answer, acted = self._act(platform, key, payload, secrets[1])
+        trace = headers.get("X-Request-Id", "")
+        status, answer, acted = self._act(platform, key, payload, secrets[1], trace)
         if fault == "acted_503":
             self._note(key, arrived, fault, 503, "acted_then_503", acted=acted)
             return 503, {}, {"error": "temporarily unavailable"}
@@ -261,17 +263,22 @@ class OperatorSimulator:
             if count:
                 self.counts[count] += 1
 
-    def _act(self, platform: str, key: str, payload: dict, callback_secret: str):
+    def _act(self, platform: str, key: str, payload: dict, callback_secret: str, trace: str = ""):
         """Take the account down once per Idempotency-Key: (status, body, acted now)."""
         with self.lock:
             seen = self.received.get(key)
             if seen is not None:
                 seen.deliveries += 1
+                seen.traces.append(trace)
                 self.counts["duplicates"] += 1
                 return 409, {"reference": seen.reference, "status": "already received"}, False
             reference = f"SIM-{platform.upper()}-{uuid.uuid4().hex[:10]}"
             self.received[key] = Received(
-                reference=reference, platform=platform, body=payload, first_at=time.time()
+                reference=reference,
+                platform=platform,
+                body=payload,
+                first_at=time.time(),
+                traces=[trace],
             )
             self.counts["accepted"] += 1
         if self.switches.callback_delay >= 0 and payload.get("callback_url"):
@@ -363,6 +370,7 @@ class OperatorSimulator:
                                 "reference": r.reference,
                                 "platform": r.platform,
                                 "deliveries": r.deliveries,
+                                "request_ids": r.traces,  # X-Request-Id of each delivery
                                 "body": r.body,
                             }
                             for key, r in simulator.received.items()

@@ -29,6 +29,7 @@ from requests.adapters import HTTPAdapter
 from accounts import signing
 from accounts.endpoints import resolve_endpoint
 from accounts.models import Platform
+from config.logs import REQUEST_ID_HEADER, current_request_id
 from moderation.audit import Actor
 from moderation.models import (
     DeliveryAttempt,
@@ -170,6 +171,9 @@ def _call_operator(request: TakedownRequest) -> _Answer:
         "Idempotency-Key": str(request.pk),
         **signing.signed_headers(request.platform.signing_secret, body),
     }
+    trace = current_request_id()  # the approval's request, when this task came from one
+    if trace:
+        headers[REQUEST_ID_HEADER] = trace
     timeout = settings.OPERATOR_TIMEOUT_SECONDS
     started = time.monotonic()
     url = request.platform.endpoint_url
