@@ -309,7 +309,7 @@ INSTALLED_APPS += ["django_structlog"]
 MIDDLEWARE.insert(0, "config.logs.RequestIdMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "django_structlog.middlewares.RequestMiddleware",
+    "config.logs.RequestLogMiddleware",
 )
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # cleaned first by RequestIdMiddleware
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # no client addresses in the logs

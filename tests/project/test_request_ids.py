@@ -99,3 +99,13 @@ def test_an_approvals_request_id_reaches_the_worker_log_and_the_operator(
         if line.startswith("{") and "approval-trace-7" in line
     ]
     assert any(line.get("event") == "task_started" for line in task_lines), worker_log[-3000:]
+
+
+def test_request_lines_carry_no_query_string_and_no_receipt_code(caplog, db):
+    caplog.set_level(logging.INFO)
+    Client().get("/healthz?q=%2B6281234567890+Siti+Aminah")
+    Client().get("/report/status/SR-7KQ4-M2XD")
+    logged = " ".join(str(r.msg) for r in caplog.records)
+    assert "6281234567890" not in logged and "Siti" not in logged
+    assert "SR-7KQ4-M2XD" not in logged
+    assert "GET /healthz" in logged and "GET /report/status/…" in logged
