@@ -11,4 +11,4 @@ USER saring
 EXPOSE 8000
 # The web process answers GET /healthz (liveness) and /readyz (readiness); docker-compose.yml
 # checks the web container with the first. Other commands of this image serve no HTTP.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+CMD ["gunicorn", "config.wsgi", "--config", "config/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

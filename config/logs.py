@@ -104,7 +104,13 @@ class RequestLogMiddleware(RequestMiddleware):
 
     @staticmethod
     def format_request(request: HttpRequest) -> str:
-        path = request.path
-        if path.startswith("/report/status/"):
-            path = "/report/status/…"
-        return f"{request.method} {path}"
+        return f"{request.method} {path_for_logs(request.path)}"
+
+
+def path_for_logs(path: str) -> str:
+    """A request's path as logs and error reports show it: without the query string and
+    without a receipt code (a reporter's key to their report's status)."""
+    path = path.split("?", 1)[0]
+    if path.startswith("/report/status/"):
+        return "/report/status/…"
+    return path

@@ -23,6 +23,7 @@ from config.env import (
     load_run_file,
     parse_database_url,
 )
+from config.errors import sentry_init
 from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -315,6 +316,22 @@ DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True  # cleaned first by RequestIdM
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # no client addresses in the logs
 DJANGO_STRUCTLOG_CELERY_ENABLED = True  # tasks carry the request id that queued them
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # Celery's lines go through the same formatter
+
+# --- Metrics (config/metrics.py) and error reporting (config/errors.py) ---------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is 404. make run
+# keeps one in .data/metrics.token.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# One reading of the records serves every scrape for this long (shared by all web workers).
+METRICS_CACHE_SECONDS = env_float("METRICS_CACHE_SECONDS", 10.0, minimum=0.0)
+MIDDLEWARE.insert(0, "config.metrics.RequestMetricsMiddleware")
+# Errors go to Sentry or GlitchTip when set, with personal data scrubbed.
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0),
+    )
 
 # --- Sign-in: lockout (django-axes) ------------------------------------------------------
 # Repeated failed sign-ins lock out the username and, separately, the client address; the

@@ -258,6 +258,15 @@ def platform_secret_key() -> str:
     return path.read_text().strip()
 
 
+def metrics_token() -> str:
+    """The bearer token make run's /metrics answers (kept, so a scraper keeps working)."""
+    path = DATA / "metrics.token"
+    if not path.exists():
+        DATA.mkdir(exist_ok=True)
+        _write_private(path, secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
 def services(*, for_tests: bool) -> tuple[dict[str, str], list]:
     """Start what is not configured; return the environment for the app and the stoppers."""
     env = dict(os.environ)
@@ -375,6 +384,7 @@ def run() -> int:
     env.setdefault("OPERATOR_SIM_PORT", str(free_port(8025)))
     env.setdefault("OPERATOR_SIMULATOR_URL", f"http://127.0.0.1:{env['OPERATOR_SIM_PORT']}")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("METRICS_TOKEN", metrics_token())
     honcho = None
     try:
         database_roles(env)
@@ -385,6 +395,11 @@ def run() -> int:
         run_file = run_file_write(env)
         print(
             f"\n  manage.py in another terminal finds these services through {run_file}",
+            flush=True,
+        )
+        print(
+            f"\n  Metrics: curl -H 'Authorization: Bearer {env['METRICS_TOKEN']}' {url}metrics"
+            f"\n  Readiness: curl {url}readyz",
             flush=True,
         )
         print(f"\n  Saring is starting at {url}  (Ctrl-C stops everything)\n", flush=True)

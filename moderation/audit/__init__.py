@@ -4,10 +4,12 @@
 The public face, for every app and area that changes state: `audit_record` (one event) and
 `audit_record_many` (a batch) in the caller's transaction, with an `Actor`. For the commands
 (the sequencer, `audit_verify`, `audit_key`) and the stand-in witness: sealing and signing
-(`run_sequencer`), verification (`log_verify`) and the signing key. verifier/saring_verify.py is
-the standalone verifier they share with outsiders.
+(`run_sequencer`), verification (`log_verify`) and the signing key. For the metrics: the
+sealing backlog (`audit_sealing_backlog`). verifier/saring_verify.py is the standalone
+verifier they share with outsiders.
 """
 
+from moderation.audit.selectors import SealingBacklog, audit_sealing_backlog
 from moderation.audit.services.chain import (
     Actor,
     AuditEntry,
@@ -26,9 +28,11 @@ __all__ = [
     "Actor",
     "AuditEntry",
     "LogReport",
+    "SealingBacklog",
     "SigningKeyMissing",
     "audit_record",
     "audit_record_many",
+    "audit_sealing_backlog",
     "create_signing_key",
     "log_verify",
     "run_sequencer",

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.aggregates import JSONBAgg
-from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, JSONField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.shortcuts import get_object_or_404
 
@@ -308,6 +308,32 @@ def audit_log_state() -> LogState:
     after = head["last_sequence"] if head else 0
     unsealed = AuditEvent.objects.filter(sequence__gt=after, leaf__isnull=True).count()
     return LogState(checkpoint, sealed, head["sealed_at"] if head else None, unsealed)
+
+
+@dataclass(frozen=True)
+class SealingBacklog:
+    """For the operators' metrics: events waiting to be sealed, how long the oldest has
+    waited (the sealing lag), and the age of the latest signed checkpoint."""
+
+    unsealed: int
+    oldest_seconds: float
+    checkpoint_seconds: float | None
+
+
+def audit_sealing_backlog(*, now: datetime) -> SealingBacklog:
+    head = AuditTreeHead.objects.order_by("-size").values("last_sequence").first()
+    after = head["last_sequence"] if head else 0
+    waiting = AuditEvent.objects.filter(sequence__gt=after, leaf__isnull=True).aggregate(
+        count=Count("pk"), oldest=Min("created_at")
+    )
+    signed = AuditCheckpoint.objects.order_by("-size").values_list("signed_at", flat=True).first()
+    return SealingBacklog(
+        unsealed=waiting["count"],
+        oldest_seconds=max(0.0, (now - waiting["oldest"]).total_seconds())
+        if waiting["oldest"]
+        else 0.0,
+        checkpoint_seconds=(now - signed).total_seconds() if signed else None,
+    )
 
 
 # --- one case's full history -----------------------------------------------------------

@@ -3,10 +3,18 @@
 
 The public face, for other apps and areas: intake hands each report over through
 `cases_open_for` and `cases_refresh` (in its own transaction), and the demo data scores
-cases with `case_priority`. Everything else stays inside the area.
+cases with `case_priority`; the metrics count cases by its bands (`PRIORITY_BANDS`).
+Everything else stays inside the area.
 """
 
-from moderation.cases.priority import case_priority
+from moderation.cases.priority import PRIORITY_BANDS, case_priority, priority_band
 from moderation.cases.services.handoff import CaseSeed, cases_open_for, cases_refresh
 
-__all__ = ["CaseSeed", "case_priority", "cases_open_for", "cases_refresh"]
+__all__ = [
+    "PRIORITY_BANDS",
+    "CaseSeed",
+    "case_priority",
+    "cases_open_for",
+    "cases_refresh",
+    "priority_band",
+]

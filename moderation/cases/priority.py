@@ -34,6 +34,17 @@ URGENT_POINTS = 25.0
 AGE_POINTS_PER_DAY = 4.0
 AGE_POINTS_MAX = 30.0
 
+# Priority bands, for operators' metrics and alerts (README "Operating Saring"): the lowest
+# score of each, highest first. A CSAM or terrorism report from the police lands in
+# "critical", one from the public in "high" (or "critical" when marked urgent); fraud from
+# the police is "medium"; gambling from the public is "low".
+PRIORITY_BANDS: tuple[tuple[str, float], ...] = (
+    ("critical", 80.0),
+    ("high", 60.0),
+    ("medium", 40.0),
+    ("low", float("-inf")),
+)
+
 
 @dataclass(frozen=True)
 class PriorityPart:
@@ -93,6 +104,11 @@ def case_score(case: Any, *, now: datetime) -> tuple[float, list[PriorityPart]]:
         opened_at=case.opened_at,
         now=now,
     )
+
+
+def priority_band(score: float) -> str:
+    """The band (PRIORITY_BANDS) a score falls in."""
+    return next(name for name, lowest in PRIORITY_BANDS if score >= lowest)
 
 
 def worst_category(categories: Iterable[str]) -> str:

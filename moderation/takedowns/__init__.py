@@ -3,7 +3,8 @@ operators with retries and a sweeper, operators' callbacks, SLA tracking, and th
 themselves (DESIGN.md "Takedown request to an operator", "Delivery guarantees").
 
 The public face, for other apps and areas: the one definition of operator compliance (the
-dashboard shows it too), and configuring a platform (the admin, the command, the demo data).
+dashboard shows it too), of an overdue request and of the outbox's lag (the metrics, the
+readiness check), and configuring a platform (the admin, the command, the demo data).
 Everything else stays inside the area.
 """
 
@@ -12,6 +13,7 @@ from moderation.takedowns.selectors import (
     Compliance,
     compliance_counts,
     outbox_lag_seconds,
+    overdue_filter,
     takedown_compliance,
 )
 from moderation.takedowns.services.platforms import (
@@ -27,6 +29,7 @@ __all__ = [
     "Compliance",
     "compliance_counts",
     "outbox_lag_seconds",
+    "overdue_filter",
     "platform_audit",
     "platform_configure",
     "platform_secrets_reencrypt",

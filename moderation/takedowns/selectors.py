@@ -77,6 +77,12 @@ class TakedownFilters:
     overdue: bool = False
 
 
+def overdue_filter(now: datetime) -> Q:
+    """The one definition of an overdue request: past its deadline and not confirmed by the
+    operator (the list's badge and filter, the compliance figures and the metrics)."""
+    return Q(deadline__lt=now, status__in=TakedownRequest.UNCONFIRMED)
+
+
 @dataclass(frozen=True)
 class TakedownPage:
     rows: Sequence[TakedownRequest]
@@ -89,7 +95,7 @@ def takedown_page(*, filters: TakedownFilters, cursor: str = "", limit: int = 50
     now = timezone.now()
     queryset = TakedownRequest.objects.select_related("platform", "account").annotate(
         is_overdue=Conditional(
-            When(Q(deadline__lt=now, status__in=UNCONFIRMED), then=Value(True)),
+            When(overdue_filter(now), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
@@ -99,7 +105,7 @@ def takedown_page(*, filters: TakedownFilters, cursor: str = "", limit: int = 50
     if filters.status:
         queryset = queryset.filter(status=filters.status)
     if filters.overdue:
-        queryset = queryset.filter(deadline__lt=now, status__in=UNCONFIRMED)
+        queryset = queryset.filter(overdue_filter(now))
     if cursor:
         issued, pk = cursor_decode(cursor, (datetime, UUID))
         queryset = queryset.filter(Q(issued_at__lt=issued) | Q(issued_at=issued, id__lt=pk))
@@ -133,7 +139,6 @@ def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
 # "within 24 h" are judged the same way, once 4 or 24 hours have passed since the request was
 # issued or it is resolved.
 
-UNCONFIRMED = TakedownRequest.UNCONFIRMED
 COMPLIANCE_COUNTS = (
     "requests",
     "taken_down",
@@ -245,7 +250,7 @@ def takedown_compliance(*, now: datetime | None = None) -> list[Compliance]:
         .annotate(
             **compliance_counts(now=now),
             acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
-            overdue=Count("pk", filter=Q(status__in=UNCONFIRMED, deadline__lt=now)),
+            overdue=Count("pk", filter=overdue_filter(now)),
             median=_Median(_Seconds(F("resolved_at") - F("issued_at")), filter=done),
         )
     }

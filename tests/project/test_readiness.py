@@ -1,6 +1,6 @@
 """Liveness and readiness (config/health.py): /healthz asks nothing; /readyz names every check
 and answers 503 naming what fails — a stopped Celery worker (a real one, stopped), a missing
-RQ worker, a lagging outbox."""
+RQ worker, a lagging outbox — and the metrics report the same."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 import redis
 from django.test import Client, override_settings
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 from rq import Worker
 
 from config.health import READINESS, heartbeat
@@ -55,6 +56,18 @@ def rq_worker(own_redis):
 def readiness(client: Client | None = None) -> tuple[int, dict]:
     response = (client or Client()).get("/readyz")
     return response.status_code, response.json()
+
+
+def metric_samples() -> dict[tuple[str, tuple], float]:
+    """/metrics, read afresh, keyed by (name, sorted labels)."""
+    with override_settings(METRICS_TOKEN="t", METRICS_CACHE_SECONDS=0):
+        response = Client().get("/metrics", headers={"Authorization": "Bearer t"})
+    assert response.status_code == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+    }
 
 
 def test_liveness_answers_without_asking_anything(own_redis):
@@ -110,6 +123,19 @@ def test_a_missing_worker_and_a_lagging_outbox_make_it_not_ready_by_name(
     assert checks["outbox"]["ok"] is False
     assert "has waited 4" in checks["outbox"]["detail"]
     assert checks["celery_beat"]["ok"] and checks["database"]["ok"] and checks["redis"]["ok"]
+    # The metrics say the same: no worker's heartbeat (what the alert's absent() catches),
+    # no RQ worker, and the outbox's lag.
+    samples = metric_samples()
+    assert not any(
+        name == "saring_process_heartbeat_age_seconds" and ("kind", "worker") in labels
+        for name, labels in samples
+    )
+    assert (
+        samples[("saring_process_heartbeat_age_seconds", (("kind", "beat"), ("process", "beat")))]
+        < 45
+    )
+    assert samples[("saring_rq_workers", ())] == 0
+    assert 400 <= samples[("saring_outbox_oldest_age_seconds", ())] < 460
 
 
 def test_redis_down_is_named_not_a_500(own_redis):
@@ -172,6 +198,13 @@ def test_a_stopped_celery_worker_turns_readiness_503_naming_it(own_redis, rq_wor
         assert body["checks"]["celery_worker"]["ok"] is False
         assert "no Celery worker has reported for" in body["checks"]["celery_worker"]["detail"]
         assert body["checks"]["celery_beat"]["ok"] is True
+        # The metrics name the stopped worker by its heartbeat's age, beat's stays fresh.
+        ages = {
+            dict(labels)["kind"]: age
+            for (name, labels), age in metric_samples().items()
+            if name == "saring_process_heartbeat_age_seconds"
+        }
+        assert ages["worker"] > 3 and ages["beat"] < 3
     finally:
         for process in (worker, beat):
             process.kill()

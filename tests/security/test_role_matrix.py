@@ -123,6 +123,9 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "healthz":                      row(OK,    OK,        OK,        OK,       OK,           OK,       OK),
     # Readiness is the same for everyone; here no Celery or RQ worker runs, so it is 503.
     "readyz":                       row(503,   503,       503,       503,      503,          503,      503),
+    # Metrics answer only Prometheus's bearer token (METRICS_TOKEN), never a session; without
+    # a token configured (as here) the URL does not exist (tests/project/test_metrics.py).
+    "metrics":                      row(404,   404,       404,       404,      404,          404,      404),
     "set_language":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT,   REDIRECT, REDIRECT,
                                         method="POST", data={"language": "en", "next": "/"}),
     # Sign-in and the account pages (signin app).

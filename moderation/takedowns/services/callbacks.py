@@ -31,6 +31,8 @@ from moderation.takedowns.services.common import (
 class CallbackResult:
     http_status: int
     body: dict
+    # What happened, for the metrics: the outcome applied, "replay", or why it was rejected.
+    result: str
 
 
 CALLBACK_OUTCOMES = (Status.TAKEN_DOWN, Status.NOT_FOUND, Status.REFUSED)
@@ -42,7 +44,7 @@ def takedown_callback(
     """An operator's signed outcome. Anything not genuine and fresh changes nothing."""
     platform = Platform.objects.filter(slug=platform_slug).first()
     if platform is None:
-        return CallbackResult(404, {"error": "unknown platform"})
+        return CallbackResult(404, {"error": "unknown platform"}, "unknown_platform")
     problem = signing.verify(
         platform.callback_secret,
         timestamp=headers.get(signing.TIMESTAMP_HEADER),
@@ -50,15 +52,15 @@ def takedown_callback(
         body=body,
     )
     if problem:
-        return CallbackResult(401, {"error": problem})
+        return CallbackResult(401, {"error": problem}, "bad_signature")
     if not platform.active:  # deactivated: its secrets may be why; nothing it says counts
-        return CallbackResult(403, {"error": "the platform is deactivated"})
+        return CallbackResult(403, {"error": "the platform is deactivated"}, "platform_inactive")
     try:
         payload = json.loads(body)
     except ValueError:
-        return CallbackResult(400, {"error": "the body is not JSON"})
+        return CallbackResult(400, {"error": "the body is not JSON"}, "invalid")
     if not isinstance(payload, dict):
-        return CallbackResult(400, {"error": "the body must be a JSON object"})
+        return CallbackResult(400, {"error": "the body must be a JSON object"}, "invalid")
     errors = {}
     try:
         request_id = uuid.UUID(str(payload.get("request_id")))
@@ -72,7 +74,7 @@ def takedown_callback(
     if not isinstance(reason, str):
         errors["reason"] = "must be a string"
     if errors:
-        return CallbackResult(400, {"error": "invalid callback", "fields": errors})
+        return CallbackResult(400, {"error": "invalid callback", "fields": errors}, "invalid")
     with transaction.atomic(), audit_batch():
         request = (
             TakedownRequest.objects.select_for_update()
@@ -80,11 +82,13 @@ def takedown_callback(
             .first()
         )
         if request is None:
-            return CallbackResult(404, {"error": "unknown request_id for this platform"})
+            return CallbackResult(
+                404, {"error": "unknown request_id for this platform"}, "unknown_request"
+            )
         current = {"request_id": str(request.pk), "status": request.status}
         if request.status in FINAL:
             # A replay, or an outcome after a cancel: acknowledged, changes nothing.
-            return CallbackResult(200, current | {"changed": False})
+            return CallbackResult(200, current | {"changed": False}, "replay")
         before = request.status
         now = timezone.now()
         request.status = outcome
@@ -116,4 +120,6 @@ def takedown_callback(
             ip_address=ip_address,
         )
         request_ended(request=request, outcome=outcome, actor=actor, ip=ip_address)
-    return CallbackResult(200, {"request_id": str(request.pk), "status": outcome, "changed": True})
+    return CallbackResult(
+        200, {"request_id": str(request.pk), "status": outcome, "changed": True}, outcome
+    )

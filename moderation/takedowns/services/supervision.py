@@ -17,9 +17,9 @@ from moderation.audit import Actor
 from moderation.models import (
     TakedownRequest,
 )
+from moderation.takedowns.selectors import overdue_filter
 from moderation.takedowns.services.common import (
     CANCELLABLE,
-    UNCONFIRMED,
     Status,
     TakedownActionRefused,
     audit_batch,
@@ -118,7 +118,7 @@ def takedown_sla_check(*, limit: int = 1000) -> dict[str, int]:
         rows = list(
             TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("platform")
-            .filter(status__in=UNCONFIRMED, deadline__lt=now)
+            .filter(overdue_filter(now))
             .filter(Q(overdue_at__isnull=True) | Q(warning_level__lt=3))
             .order_by("deadline")[:limit]
         )
