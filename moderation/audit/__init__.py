@@ -4,7 +4,8 @@
 The public face, for every app and area that changes state: `audit_record` (one event) and
 `audit_record_many` (a batch) in the caller's transaction, with an `Actor`. For the commands
 (the sequencer, `audit_verify`, `audit_key`) and the stand-in witness: sealing and signing
-(`run_sequencer`), verification (`log_verify`) and the signing key. For the metrics: the
+(`run_sequencer`), verification (`log_verify`) and the signing key. For backups: the sealed
+head and the last checkpoint (`latest_head`, `latest_checkpoint`). For the metrics: the
 sealing backlog (`audit_sealing_backlog`). verifier/saring_verify.py is the standalone
 verifier they share with outsiders.
 """
@@ -19,10 +20,11 @@ from moderation.audit.services.chain import (
 from moderation.audit.services.checkpoints import (
     SigningKeyMissing,
     create_signing_key,
+    latest_checkpoint,
     run_sequencer,
     verifier_key,
 )
-from moderation.audit.services.log import LogReport, log_verify
+from moderation.audit.services.log import LogReport, latest_head, log_verify
 
 __all__ = [
     "Actor",
@@ -34,6 +36,8 @@ __all__ = [
     "audit_record_many",
     "audit_sealing_backlog",
     "create_signing_key",
+    "latest_checkpoint",
+    "latest_head",
     "log_verify",
     "run_sequencer",
     "verifier_key",
