@@ -52,6 +52,20 @@ class RequestIdMiddleware:
         return response
 
 
+def _request_of_record(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """For lines logged by other libraries about a request (Django's own "Not Found: /path",
+    written after the request's context is gone): the request id from the request, and the
+    path as logs show it (no receipt code)."""
+    request = getattr(event.get("_record"), "request", None)
+    meta = getattr(request, "META", None)
+    if isinstance(meta, dict):
+        event.setdefault("request_id", meta.get("HTTP_X_REQUEST_ID"))
+        path = getattr(request, "path", "")
+        if path and isinstance(event.get("event"), str):
+            event["event"] = event["event"].replace(path, path_for_logs(path))
+    return event
+
+
 def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
     """Configure structlog and return Django's LOGGING: every logger of the standard library
     (Django's, Celery's, ours) and structlog's go through one formatter."""
@@ -88,7 +102,7 @@ def logging_config(*, log_format: str, level: str) -> dict[str, Any]:
                     structlog.processors.format_exc_info,
                     renderer,
                 ],
-                "foreign_pre_chain": shared,
+                "foreign_pre_chain": [*shared, _request_of_record],
             }
         },
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "saring"}},

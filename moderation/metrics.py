@@ -20,6 +20,7 @@ from django.db.models import Count, F, Min, Q, Value, When
 from django.db.models.expressions import Case as Conditional
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from accounts.models import Platform
 from moderation.audit import audit_sealing_backlog
 from moderation.cases import PRIORITY_BANDS
 from moderation.models import Case, DeliveryAttempt, Export, TakedownRequest
@@ -28,6 +29,7 @@ from reports.models import ImportJob, Report, SourceKind
 
 # The queue's cases: waiting for a moderator's decision (open, or claimed and in review).
 WAITING = ("open", "in_review")
+STATUSES = TakedownRequest.Status.values
 
 
 def _band() -> Conditional:
@@ -95,14 +97,16 @@ def _takedowns(now: datetime) -> Iterator[Metric]:
         .annotate(count=Count("pk"), overdue=Count("pk", filter=overdue_filter(now)))
         .order_by()
     )
-    overdue_by_platform: dict[str, int] = {}
-    for row in rows:
-        by_status.add_metric([row["platform_slug"], row["state"]], row["count"])
-        overdue_by_platform[row["platform_slug"]] = (
-            overdue_by_platform.get(row["platform_slug"], 0) + row["overdue"]
+    counts = {(row["platform_slug"], row["state"]): row for row in rows}
+    # Every platform has every series, zeros included: a chart or an alert sees 0, not
+    # nothing, before a platform's first request.
+    for slug in Platform.objects.order_by("slug").values_list("slug", flat=True):
+        overdue.add_metric(
+            [slug],
+            sum(counts.get((slug, state), {}).get("overdue", 0) for state in STATUSES),
         )
-    for slug, count in sorted(overdue_by_platform.items()):
-        overdue.add_metric([slug], count)
+        for state in STATUSES:
+            by_status.add_metric([slug, state], counts.get((slug, state), {}).get("count", 0))
     yield overdue
     yield by_status
 

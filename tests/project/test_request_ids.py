@@ -109,3 +109,25 @@ def test_request_lines_carry_no_query_string_and_no_receipt_code(caplog, db):
     assert "6281234567890" not in logged and "Siti" not in logged
     assert "SR-7KQ4-M2XD" not in logged
     assert "GET /healthz" in logged and "GET /report/status/…" in logged
+
+
+def test_djangos_own_request_lines_carry_the_request_id_and_no_receipt_code():
+    """Django logs "Not Found: /path" after the request's context is gone: the formatter takes
+    the id from the request itself and hides a receipt code in the path."""
+    import structlog
+    from django.test import RequestFactory
+
+    from config.logs import logging_config
+
+    options = logging_config(log_format="json", level="INFO")["formatters"]["saring"]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        **{key: value for key, value in options.items() if key != "()"}
+    )
+    request = RequestFactory().get("/report/status/AB12CD34EF", HTTP_X_REQUEST_ID="r-404")
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (request.path,), None
+    )
+    record.request = request
+    line = json.loads(formatter.format(record))
+    assert line["request_id"] == "r-404"
+    assert line["event"] == "Not Found: /report/status/…"
