@@ -16,6 +16,7 @@ app.autodiscover_tasks(
         "moderation.takedowns",
         "moderation.dashboard",
         "moderation.audit",
+        "moderation.retention",
         "reports",
     ],
     related_name="tasks",

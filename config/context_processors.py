@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict:
         links.append((_("Contact exports"), reverse("moderation:audit_exports_awaiting")))
     if roles & {Role.SUPERVISOR, Role.AUDITOR}:
         links.append((_("Takedowns"), reverse("moderation:takedowns")))
+        # What retention deleted (README "Retention"): auditors, and supervisors, who hold cases.
+        links.append((_("Retention"), reverse("moderation:retention_batches")))
     if Role.ADMINISTRATOR in roles:
         links.append((_("Administration"), reverse("admin:index")))
     return {

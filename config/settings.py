@@ -11,6 +11,7 @@ import hashlib
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -455,6 +456,20 @@ CELERY_BEAT_SCHEDULE["takedown-sweep"] = {
 CELERY_BEAT_SCHEDULE["takedown-sla"] = {
     "task": "moderation.takedown_sla",
     "schedule": TAKEDOWN_SLA_INTERVAL_SECONDS,
+}
+
+# --- Retention under UU 27/2022 (moderation/retention; README "Retention") -------------------
+# Days after a case reached its final state (dismissed, or closed when its takedown request
+# ended) before its evidence pictures' bytes are deleted (rows and SHA-256 stay), and before
+# public reporters' contact details are erased. A case under a legal hold keeps both.
+RETENTION_EVIDENCE_DAYS = env_int("RETENTION_EVIDENCE_DAYS", 365, minimum=1)
+RETENTION_REPORTER_CONTACT_DAYS = env_int("RETENTION_REPORTER_CONTACT_DAYS", 30, minimum=1)
+# Rows per deletion batch: one short transaction and one audit event each.
+RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 200, minimum=1)
+# Daily at 19:30 UTC, 02:30 WIB: the quietest hour of the dashboard.
+CELERY_BEAT_SCHEDULE["retention-run"] = {
+    "task": "moderation.retention_run",
+    "schedule": crontab(hour=19, minute=30),
 }
 # --- Intake (issue 3) ---------------------------------------------------------------------
 # Every API error is an RFC 9457 problem document (reports/api/problems.py).

@@ -24,6 +24,8 @@ class Case(models.Model):
 
     # A case in one of these holds its account: a new report joins it.
     OPEN_STATUSES = ("open", "in_review", "escalated", "proposed", "approved")
+    # Final: nothing happens to the case any more; its retention periods run from closed_at.
+    FINAL_STATUSES = ("dismissed", "closed")
 
     account = models.ForeignKey(ChatAccount, on_delete=models.PROTECT, related_name="cases")
     previous_case = models.ForeignKey(
@@ -47,6 +49,15 @@ class Case(models.Model):
     # Optimistic locking: every change of state bumps it; a form carries the one it saw.
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
+    # A legal hold (a supervisor's, with a reason): while it is set, retention deletes none of
+    # the case's evidence or reporters' contact details. Its history is in the audit trail.
+    legal_hold_at = models.DateTimeField(_("legal hold since"), null=True, blank=True)
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    legal_hold_reason = models.TextField(
+        _("legal hold reason"), blank=True, default="", db_default=""
+    )
 
     class Meta:
         constraints = [
@@ -64,6 +75,19 @@ class Case(models.Model):
                 ),
                 name="case_claim_has_expiry",
             ),
+            # A hold has a time, a supervisor and a reason; no hold has none of them.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        legal_hold_at__isnull=True, legal_hold_by__isnull=True, legal_hold_reason=""
+                    )
+                    | (
+                        models.Q(legal_hold_at__isnull=False, legal_hold_by__isnull=False)
+                        & ~models.Q(legal_hold_reason="")
+                    )
+                ),
+                name="case_legal_hold_complete",
+            ),
         ]
         indexes = [
             models.Index(
@@ -73,6 +97,12 @@ class Case(models.Model):
             ),
             models.Index(fields=["status", "-priority", "id"], name="case_status_priority_idx"),
             models.Index(fields=["claim_expires_at"], name="case_claim_expiry_idx"),
+            # Retention (moderation/retention): final cases by the time they were closed.
+            models.Index(
+                fields=["closed_at"],
+                condition=models.Q(status__in=["dismissed", "closed"]),
+                name="case_final_closed_idx",
+            ),
             # The reviewer queue (open and claimed cases) in its order, for keyset pages.
             models.Index(
                 fields=["-priority", "id"],

@@ -6,6 +6,7 @@ from moderation.audit import views as audit
 from moderation.cases.views import case, queue
 from moderation.dashboard import views as dashboard
 from moderation.lookup import views as lookup
+from moderation.retention import views as retention
 from moderation.takedowns import api
 from moderation.takedowns.views import approvals, requests
 
@@ -19,6 +20,7 @@ urlpatterns = [
     *dashboard.urlpatterns,  # supervisors
     *audit.urlpatterns,  # auditors: decision log, trail, case history, chain, exports
     *lookup.urlpatterns,  # account pages and search
+    *retention.urlpatterns,  # legal holds (supervisors), deletion batches (auditors too)
 ]
 
 # Mounted under /api/v1/ by config/api_urls.py, outside the "moderation" namespace.

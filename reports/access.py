@@ -34,8 +34,17 @@ def mask_name(value: str) -> str:
     return f"{value[:1]}•••" if value else ""
 
 
-def reporter_contact_for(user, report) -> dict[str, str]:
-    """The contact details of a report as this user may see them."""
+def reporter_contact_for(user, report) -> dict:
+    """The contact details of a report as this user may see them (or when retention erased
+    them: `erased_at`)."""
+    if report.contact_deleted_at is not None:
+        return {
+            "name": "",
+            "email": "",
+            "phone": "",
+            "masked": False,
+            "erased_at": report.contact_deleted_at,
+        }
     if can_see_reporter_contact(user):
         return {
             "name": report.reporter_name,

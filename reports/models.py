@@ -92,6 +92,8 @@ class Report(models.Model):
     # Who reported, for a public report: a keyed hash of their e-mail or phone (with consent)
     # or else their client address. It counts distinct people towards priority and names none.
     reporter_key = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # When retention erased the four fields above (moderation/retention): they are blank since.
+    contact_deleted_at = models.DateTimeField(null=True, blank=True)
     receipt_code = models.CharField(max_length=16, unique=True)
 
     class Meta:
@@ -149,6 +151,9 @@ class Evidence(models.Model):
         SourceOrganisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # When retention deleted the bytes (moderation/retention). The row and its SHA-256 stay;
+    # `file` is emptied once the bytes are gone from storage.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = _("evidence")

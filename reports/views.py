@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -36,10 +36,18 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_view_evidence(request.user):
         raise PermissionDenied
     evidence = get_object_or_404(Evidence, pk=pk)
+    if evidence.deleted_at is not None:
+        # Deleted under retention: the record and its SHA-256 stay, the bytes are gone.
+        context = {"evidence": evidence}
+        return render(request, "reports/evidence_deleted.html", context, status=410)
     content_type = evidence.content_type if evidence.shown_inline else "application/octet-stream"
     extension = mimetypes.guess_extension(content_type) or ".bin"
+    try:
+        stored = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None  # lost from storage outside retention: not found, not a 500
     response = FileResponse(
-        evidence.file.open("rb"),
+        stored,
         content_type=content_type,
         as_attachment=not evidence.shown_inline,
         filename=f"evidence-{evidence.pk}{extension}",

@@ -14,7 +14,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.aggregates import JSONBAgg
-from django.db.models import Count, JSONField, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    CharField,
+    Count,
+    F,
+    Func,
+    JSONField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce, JSONObject
 from django.shortcuts import get_object_or_404
 
@@ -166,6 +178,18 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
 EXPORT_HEADER = [name for name, _ in EXPORT_COLUMNS]
 
 
+# A public reporter's contact details erased under retention, in every export format: the
+# name says so (with the UTC day), the e-mail and phone are empty. The day as SQL, of a
+# timestamp column (NULL while the details are kept):
+ERASED_CONTACT = "[erased under retention {day}]"
+_ERASED_DAY = "to_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+ERASED_DAY_SQL = Func(
+    F("contact_deleted_at"),
+    template=_ERASED_DAY % "%(expressions)s",
+    output_field=CharField(),
+)
+
+
 def decision_log_export_rows(*, filters: dict[str, str]) -> QuerySet:
     """Tuples in EXPORT_COLUMNS order; iterate with .iterator(chunk_size=…)."""
     public_reporters = (
@@ -174,7 +198,12 @@ def decision_log_export_rows(*, filters: dict[str, str]) -> QuerySet:
         .values("case_id")
         .annotate(
             contacts=JSONBAgg(
-                JSONObject(name="reporter_name", email="reporter_email", phone="reporter_phone"),
+                JSONObject(
+                    name="reporter_name",
+                    email="reporter_email",
+                    phone="reporter_phone",
+                    erased=ERASED_DAY_SQL,
+                ),
                 order_by="id",
             )
         )
@@ -390,7 +419,8 @@ def _utc_text(column: str) -> str:
 
 
 def _contact_sql(include_contacts: bool) -> str:
-    """Per case, its public reporters as "name <email> phone; …" (aggregated once, joined)."""
+    """Per case, its public reporters as "name <email> phone; …" (aggregated once, joined);
+    contact details erased under retention read as ERASED_CONTACT with the day."""
     if include_contacts:
         name, email, phone = "r.reporter_name", "r.reporter_email", "r.reporter_phone"
     else:  # the same masks as reports.access.mask_name / mask_email / mask_phone
@@ -406,8 +436,11 @@ def _contact_sql(include_contacts: bool) -> str:
             "(CASE WHEN regexp_replace(r.reporter_phone, '\\D', '', 'g') = '' THEN ''"
             " ELSE '•••' || right(regexp_replace(r.reporter_phone, '\\D', '', 'g'), 2) END)"
         )
-    return f"""(SELECT r.case_id, string_agg(concat_ws(' ', NULLIF({name}, ''),
-        CASE WHEN {email} <> '' THEN '<' || {email} || '>' END, NULLIF({phone}, '')),
+    day = _ERASED_DAY % "r.contact_deleted_at"
+    erased = "'" + ERASED_CONTACT.replace("{day}", f"' || {day} || '") + "'"
+    return f"""(SELECT r.case_id, string_agg(CASE WHEN r.contact_deleted_at IS NOT NULL
+        THEN {erased} ELSE concat_ws(' ', NULLIF({name}, ''),
+        CASE WHEN {email} <> '' THEN '<' || {email} || '>' END, NULLIF({phone}, '')) END,
         '; ' ORDER BY r.id) AS contacts
       FROM reports_report r WHERE r.source_kind = 'public' GROUP BY r.case_id)"""  # noqa: S608
 

@@ -326,7 +326,9 @@ def claim_held(*, case_id: int, moderator: User) -> bool:
 def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
     """Everything the case page shows, in a fixed number of queries."""
     case = (
-        Case.objects.select_related("account__platform", "claimed_by", "previous_case")
+        Case.objects.select_related(
+            "account__platform", "claimed_by", "previous_case", "legal_hold_by"
+        )
         .filter(pk=case_id)
         .first()
     )

@@ -69,6 +69,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.regex_helper import normalize
 from rq import Worker
 
+from moderation.audit import Actor, audit_record
 from moderation.models import Export
 from reports.models import ImportJob
 from tests.support.factories import (
@@ -231,6 +232,12 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:audit_export_contacts_decide": row(LOGIN, 403, REDIRECT, 403,  403,          403,      LOGIN,
                                         method="POST", data={"verdict": "refuse"},
                                         kwargs={"pk": lambda w: w.export.pk}),
+    # --- Retention: supervisors set and clear legal holds; the deletion batches are the
+    # auditors' and the supervisors' to read.
+    "moderation:case_legal_hold":   row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
+    "moderation:retention_batches": row(LOGIN, 403,       OK,        OK,       403,          403,      LOGIN),
+    "moderation:retention_batch":   row(LOGIN, 403,       OK,        OK,       403,          403,      LOGIN,
+                                        kwargs={"sequence": lambda w: retention_batch_of(w)}),
     # --- Accounts and search: everyone who reviews or audits.
     "moderation:account":           row(LOGIN, OK,        OK,        OK,       403,          403,      LOGIN,
                                         kwargs={"pk": lambda w: w.report.account_id}),
@@ -245,6 +252,18 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "admin:logout":                 row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, 405,        REDIRECT, REDIRECT),
 }
 # fmt: on
+
+
+def retention_batch_of(world) -> int:
+    """The number of a retention batch's audit event (written once per world)."""
+    if not hasattr(world, "retention_batch"):
+        world.retention_batch = audit_record(
+            actor=Actor.system("retention"),
+            action="retention.contacts_erased",
+            data={"kind": "contacts", "count": 1, "reports": [world.report.pk], "cases": []},
+        ).sequence
+    return world.retention_batch
+
 
 # How path converters are filled, by name, from the objects `world` creates.
 SAMPLES: dict[str, Any] = {

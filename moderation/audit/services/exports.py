@@ -38,6 +38,7 @@ from config.jobguard import (
 from config.roles import Role, has_role
 from config.spreadsheet import cell
 from moderation.audit.selectors import (
+    ERASED_CONTACT,
     EXPORT_COLUMNS,
     EXPORT_HEADER,
     decision_log_csv_copy,
@@ -176,6 +177,11 @@ def _contacts(value: list[dict] | None, include: bool) -> list[dict[str, str]]:
     out = []
     for contact in value or []:
         name, email, phone = contact["name"], contact["email"], contact["phone"]
+        if contact.get("erased"):  # under retention: nothing is left to show or mask
+            out.append(
+                {"name": ERASED_CONTACT.format(day=contact["erased"]), "email": "", "phone": ""}
+            )
+            continue
         if not include:
             name, email, phone = mask_name(name), mask_email(email), mask_phone(phone)
         out.append({"name": name, "email": email, "phone": phone})
