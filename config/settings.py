@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Outside everything that may send a person to sign in (config/htmx.py).
+    "config.htmx.HtmxSignInRedirectMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.navigation",
+                "moderation.cases.undo.decision_undo_offer",
             ],
         },
     }
@@ -220,6 +223,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("id", _("Bahasa Indonesia"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date format per language, the same on every page (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "Asia/Jakarta"  # WIB (config/clock.py); stored in UTC
@@ -408,6 +413,8 @@ REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 32 * 1024 * 1024, min
 SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1)
 # A case waiting longer than this for a decision is past its review target (queue SLA).
 SARING_REVIEW_TARGET_HOURS = env_int("SARING_REVIEW_TARGET_HOURS", 24, minimum=1)
+# How long the author of a decision may undo it (while nothing has followed from it).
+DECISION_UNDO_SECONDS = env_int("DECISION_UNDO_SECONDS", 60, minimum=0)
 CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
     "task": "moderation.claims_expire",
     "schedule": 60.0,

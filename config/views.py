@@ -6,6 +6,7 @@ from http import HTTPStatus
 import redis
 from django import db
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -27,8 +28,15 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "no_role.html", status=403)
 
 
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever a page links (the API docs, an evidence file):
+    the site's icon, not a 404 in every log."""
+    return redirect(staticfiles_storage.url("favicon.svg"))
+
+
 # --- Error pages: the API answers problem+json (RFC 9457) even where no API view ran, e.g. a
-# path that matches no route; everything else gets Django's own pages.
+# path that matches no route; everything else gets the site's own pages (templates/403.html,
+# 404.html, 500.html: translated, with the way back).
 
 API_PREFIX = "/api/"
 

@@ -5,10 +5,13 @@ case changes only by a decision, with its audit event and version."""
 
 import json
 
+from django import forms
 from django.contrib import admin
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import PlatformAdmin
+from accounts.categories import Category
 from accounts.models import Platform
 from config.http import client_ip
 from moderation.audit import Actor, audit_record
@@ -53,12 +56,36 @@ class AuditedChangesAdmin(admin.ModelAdmin):
         return False
 
 
+class LegalBasisForm(forms.ModelForm):
+    # Ticked boxes rather than the array's comma-separated text: the values are fixed.
+    categories = forms.MultipleChoiceField(
+        label=_("Categories covered"),
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "A takedown of a category not ticked here cannot be proposed or approved under "
+            "this legal basis."
+        ),
+    )
+
+    class Meta:
+        model = LegalBasis
+        fields = ["code", "title", "active", "categories"]
+
+
 @admin.register(LegalBasis)
 class LegalBasisAdmin(AuditedChangesAdmin):
     audit_action = "legal_basis"
-    list_display = ["code", "title", "active"]
+    form = LegalBasisForm
+    list_display = ["code", "title", "active", "categories_covered"]
     list_filter = ["active"]
     search_fields = ["code", "title"]
+
+    @admin.display(description=_("Categories covered"))
+    def categories_covered(self, obj: LegalBasis) -> str:
+        labels = dict(Category.choices)
+        return ", ".join(str(labels.get(value, value)) for value in obj.categories) or "—"
 
 
 @admin.register(Case)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
@@ -134,6 +135,15 @@ class LegalBasis(models.Model):
     code = models.SlugField(max_length=60, unique=True)
     title = models.CharField(_("title"), max_length=300)
     active = models.BooleanField(_("active"), default=True)
+    # The categories a takedown under this basis may have: a decision or an approval with a
+    # category outside this list is refused (an article on decency does not cover terrorism).
+    categories = ArrayField(
+        models.CharField(max_length=32, choices=Category.choices),
+        verbose_name=_("categories covered"),
+        default=list,
+        blank=True,
+        help_text=_("The categories a takedown under this legal basis may have."),
+    )
 
     class Meta:
         ordering = ["title"]
@@ -142,6 +152,10 @@ class LegalBasis(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def covers(self, category: str) -> bool:
+        """Whether a takedown of this category may rest on this basis."""
+        return category in self.categories
 
 
 class Decision(models.Model):
@@ -164,6 +178,10 @@ class Decision(models.Model):
     case_version = models.PositiveIntegerField()  # the version the moderator decided on
     batch_id = models.UUIDField(null=True, blank=True)  # bulk dismissals share one
     created_at = models.DateTimeField(default=timezone.now)
+    # What the case was before this decision, so that its author can undo it (issue 16).
+    status_before = models.CharField(max_length=16, blank=True, default="", db_default="")
+    # Set when the author undid the decision; the row stays for the audit trail and exports.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,6 +41,15 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
         # Deleted under retention: the record and its SHA-256 stay, the bytes are gone.
         context = {"evidence": evidence}
         return render(request, "reports/evidence_deleted.html", context, status=410)
+    if evidence.shown_inline and request.headers.get("Sec-Fetch-Dest") == "document":
+        # Opened in a tab: the browser's own image viewer styles itself inline, which the
+        # picture's sandboxing policy refuses (CSP errors, the picture in a corner). So the
+        # tab gets a page of ours under the site's strict policy; its <img> asks for the
+        # bytes (Sec-Fetch-Dest: image), which are served below as before.
+        response = render(request, "reports/evidence_view.html", {"evidence": evidence})
+        response["Cache-Control"] = "private, no-store"
+        patch_vary_headers(response, ["Sec-Fetch-Dest"])
+        return response
     content_type = evidence.content_type if evidence.shown_inline else "application/octet-stream"
     extension = mimetypes.guess_extension(content_type) or ".bin"
     try:
@@ -55,6 +65,7 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
+    patch_vary_headers(response, ["Sec-Fetch-Dest"])
     return response
 
 

@@ -34,6 +34,11 @@ from signin.policy import (
     two_factor_required,
 )
 
+# A person's first wrong codes in a row are not throttled: a typo, or a code typed as the app
+# turned to the next one, must not lock out the right code that follows. From the next one on,
+# django-otp's back-off applies (OTP_TOTP_THROTTLE_FACTOR: 4 s, 8 s, 16 s …).
+UNTHROTTLED_WRONG_CODES = 2
+
 # A fresh secret is needed after this many wrong codes at enrolment, so the six digits of a
 # code that is never throttled by a device cannot be guessed at leisure.
 ENROLMENT_ATTEMPTS = 5
@@ -204,6 +209,10 @@ def totp_verify(*, request: HttpRequest, user: AbstractBaseUser, token: str) -> 
         return False
     verified = django_otp.verify_token(user, device.persistent_id, token_clean(token))
     if verified is None:
+        # The count stays (the back-off grows from it); only the first failures' wait is lifted.
+        TOTPDevice.objects.filter(
+            pk=device.pk, throttling_failure_count__lte=UNTHROTTLED_WRONG_CODES
+        ).update(throttling_failure_timestamp=None)
         audit_record(
             actor=Actor.staff(user),
             action="auth.2fa_failed",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import segno
 from axes.helpers import get_cool_off
@@ -10,9 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -35,6 +38,17 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+def _throttled_message(locked_until: datetime | None) -> str:
+    if locked_until is None:
+        return _("Too many wrong codes. Wait a minute and try again.")
+    seconds = max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
+    return ngettext(
+        "Too many wrong codes. Try again in %(seconds)d second.",
+        "Too many wrong codes. Try again in %(seconds)d seconds.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
 @never_cache
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
@@ -52,9 +66,8 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         allowed, info = device.verify_is_allowed()
         if not allowed:
-            wait = (info or {}).get("locked_until")
-            form.add_error(None, _("Too many wrong codes. Wait a little and try again."))
-            status = 429 if wait else 400
+            form.add_error(None, _throttled_message((info or {}).get("locked_until")))
+            status = 429
         elif services.totp_verify(
             request=request, user=request.user, token=form.cleaned_data["token"]
         ):

@@ -6,10 +6,12 @@ The public face, for every app and area that changes state: `audit_record` (one 
 (the sequencer, `audit_verify`, `audit_key`) and the stand-in witness: sealing and signing
 (`run_sequencer`), verification (`log_verify`) and the signing key. For backups: the sealed
 head and the last checkpoint (`latest_head`, `latest_checkpoint`). For the metrics: the
-sealing backlog (`audit_sealing_backlog`). verifier/saring_verify.py is the standalone
+sealing backlog (`audit_sealing_backlog`). For pages that tell a story: what an action code
+means (`action_label`). verifier/saring_verify.py is the standalone
 verifier they share with outsiders.
 """
 
+from moderation.audit.actions import action_label
 from moderation.audit.selectors import SealingBacklog, audit_sealing_backlog
 from moderation.audit.services.chain import (
     Actor,
@@ -32,6 +34,7 @@ __all__ = [
     "LogReport",
     "SealingBacklog",
     "SigningKeyMissing",
+    "action_label",
     "audit_record",
     "audit_record_many",
     "audit_sealing_backlog",

@@ -76,7 +76,7 @@ def audit_summary() -> dict[str, Any]:
     """The overview's figures: how many events and decisions, and the log's latest checkpoint."""
     return {
         "events": AuditEvent.objects.count(),
-        "decisions": Decision.objects.count(),
+        "decisions": Decision.objects.filter(withdrawn_at__isnull=True).count(),
         "head": audit_log_state(),
     }
 
@@ -119,7 +119,10 @@ def decision_log_filter(filters: dict[str, str]) -> Q:
 
 
 def decision_log(*, filters: dict[str, str]) -> QuerySet[Decision]:
-    return Decision.objects.filter(decision_log_filter(filters)).order_by("-created_at", "-id")
+    # A decision its author undid is not a decision; the audit trail keeps the undo.
+    return Decision.objects.filter(
+        decision_log_filter(filters), withdrawn_at__isnull=True
+    ).order_by("-created_at", "-id")
 
 
 @dataclass(frozen=True)
@@ -447,7 +450,7 @@ def _contact_sql(include_contacts: bool) -> str:
 
 def decision_log_csv_copy(*, filters: dict[str, str], include_contacts: bool) -> tuple[str, list]:
     """`COPY (…) TO STDOUT` of the filtered decision log as CSV with a header row."""
-    where, params = "TRUE", ()
+    where, params = "d.withdrawn_at IS NULL", ()  # as `decision_log`
     if decision_log_filter(filters):  # no filter: no semi-join over every decision
         ids_sql, params = (
             decision_log(filters=filters).order_by().values("id").query.sql_with_params()

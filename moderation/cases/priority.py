@@ -6,9 +6,20 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.formats import number_format
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.categories import Category
+from reports.models import SourceKind
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+else:
+    StrOrPromise = str
 
 # Points for the worst category reported on the case.
 CATEGORY_SEVERITY: dict[str, int] = {
@@ -48,8 +59,16 @@ PRIORITY_BANDS: tuple[tuple[str, float], ...] = (
 
 @dataclass(frozen=True)
 class PriorityPart:
-    label: str
+    label: StrOrPromise
     points: float
+
+
+# A number written as the page's language writes it ("2.5" / "2,5"), when the label is read.
+_number = lazy(number_format, str)
+
+
+def _listed(labels: Iterable[StrOrPromise]) -> StrOrPromise:
+    return format_lazy("{}" + ", {}" * (len(items := list(labels)) - 1), *items)
 
 
 def case_priority(
@@ -69,23 +88,33 @@ def case_priority(
     urgent flag adds a fixed jump; age adds points linearly up to a cap, so that old cases
     rise slowly and nothing starves.
     """
+    # The labels are lazy: they are read in the language of the page that shows them.
+    categories, sources = dict(Category.choices), dict(SourceKind.choices)
     parts = [
-        PriorityPart(f"category: {category}", float(CATEGORY_SEVERITY.get(category, 10))),
         PriorityPart(
-            "source: " + ", ".join(sorted(source_kinds)) if source_kinds else "source: none",
+            format_lazy(_("Category: {category}"), category=categories.get(category, category)),
+            float(CATEGORY_SEVERITY.get(category, 10)),
+        ),
+        PriorityPart(
+            format_lazy(
+                _("Source: {sources}"),
+                sources=_listed(sources.get(kind, kind) for kind in sorted(source_kinds)),
+            )
+            if source_kinds
+            else _("Source: none"),
             float(max((SOURCE_WEIGHT.get(kind, 0) for kind in source_kinds), default=0)),
         ),
         PriorityPart(
-            f"distinct reporters: {reporter_count}",
+            format_lazy(_("Distinct reporters: {count}"), count=reporter_count),
             round(REPORTER_POINTS * math.log2(1 + max(reporter_count, 0)), 2),
         ),
     ]
     if urgent:
-        parts.append(PriorityPart("marked urgent", URGENT_POINTS))
+        parts.append(PriorityPart(_("Marked urgent"), URGENT_POINTS))
     age_days = max((now - opened_at).total_seconds(), 0) / 86400
     parts.append(
         PriorityPart(
-            f"waiting {age_days:.1f} days",
+            format_lazy(_("Waiting {days} days"), days=_number(age_days, 1)),
             round(min(age_days * AGE_POINTS_PER_DAY, AGE_POINTS_MAX), 2),
         )
     )

@@ -16,12 +16,24 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Left
 from django.utils import timezone
 
 from accounts.identifiers import normalise_handle, normalise_phone
 from accounts.models import ChatAccount, Platform
+from moderation.audit import action_label
 from moderation.cases.priority import case_score
 from moderation.keyset import BadCursor, cursor_decode, cursor_encode
 from moderation.models import AuditEvent, Case, CaseNote, Decision, LegalBasis, StaffPreference
@@ -92,6 +104,8 @@ QUEUE_ROW_FIELDS = [
     "account__platform__name",
     "claimed_by__username",
 ]
+# How much of a case's report text the queue row carries (the row shows one line of it).
+SNIPPET_CHARS = 160
 
 AGE_BUCKETS = {
     "1d": (None, timedelta(days=1)),
@@ -113,6 +127,29 @@ def sla_status(opened_at: datetime, *, now: datetime) -> str:
     if waited >= target * 0.75:
         return "due"
     return "ok"
+
+
+@dataclass(frozen=True)
+class ReviewClock:
+    """Where a case stands against the review target: `state` as in `sla_status`, `left`
+    until the target (negative once past it), and for an overdue case a `level` that ranks
+    how far past: 1 within one more target period, 2 within three, 3 beyond. A queue where
+    most cases are overdue then still shows which are the oldest debts."""
+
+    state: str
+    left: timedelta
+    level: int = 0
+
+
+def review_clock(opened_at: datetime, *, now: datetime) -> ReviewClock:
+    target = review_target()
+    left = opened_at + target - now
+    state = sla_status(opened_at, now=now)
+    if state != "breached":
+        return ReviewClock(state, left)
+    late = -left
+    level = 1 if late < target else 2 if late < target * 3 else 3
+    return ReviewClock(state, left, level)
 
 
 @dataclass(frozen=True)
@@ -207,6 +244,30 @@ def _filtered(filters: QueueFilters, now: datetime) -> QuerySet[Case]:
     return cases
 
 
+def _with_row_extras(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The row's snippet (the latest report's text that has any) and evidence count, as
+    correlated subqueries of the same statement: PostgreSQL evaluates them only for the rows
+    the LIMIT keeps, each through an index (report_case_received_idx, the evidence's
+    report_id), so a page costs the same at any queue size and no query per row is made."""
+    latest_text = (
+        Report.objects.filter(case=OuterRef("pk"))
+        .exclude(description="")
+        .order_by("-received_at", "-id")
+        .values(text=Left("description", SNIPPET_CHARS))[:1]
+    )
+    evidence = (
+        Evidence.objects.filter(report__case=OuterRef("pk"), deleted_at__isnull=True)
+        .order_by()
+        .values("report__case")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return cases.annotate(
+        snippet=Coalesce(Subquery(latest_text), Value("")),
+        evidence_count=Coalesce(Subquery(evidence, output_field=IntegerField()), 0),
+    )
+
+
 def case_queue(*, filters: QueueFilters, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
     """One page of the queue, most important first, starting after `cursor`."""
     now = timezone.now()
@@ -218,9 +279,9 @@ def case_queue(*, filters: QueueFilters, cursor: str = "", limit: int = PAGE_SIZ
         page_ids = list(ordered.values_list("id", flat=True)[: limit + 1])
         ordered = Case.objects.filter(id__in=page_ids).order_by("-priority", "id")
     rows = list(
-        ordered.select_related("account__platform", "claimed_by").only(*QUEUE_ROW_FIELDS)[
-            : limit + 1
-        ]
+        _with_row_extras(
+            ordered.select_related("account__platform", "claimed_by").only(*QUEUE_ROW_FIELDS)
+        )[: limit + 1]
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -323,6 +384,15 @@ def claim_held(*, case_id: int, moderator: User) -> bool:
     ).exists()
 
 
+def legal_bases_for(category: str) -> list[LegalBasis]:
+    """The active legal bases, those that cover `category` first (each marked `suggested`):
+    the others stay listed, but the decision service refuses them for this category."""
+    bases = list(LegalBasis.objects.filter(active=True).order_by("title"))
+    for basis in bases:
+        basis.suggested = basis.covers(category)  # type: ignore[attr-defined]
+    return sorted(bases, key=lambda basis: not basis.suggested)  # type: ignore[attr-defined]
+
+
 def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
     """Everything the case page shows, in a fixed number of queries."""
     case = (
@@ -382,6 +452,8 @@ def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
             "sequence"
         )[:200]
     )
+    for event in history:
+        event.action_label = action_label(event.action)  # type: ignore[attr-defined]
     score, parts = case_score(case, now=now)
     preference = StaffPreference.objects.filter(user=viewer).first()
     return {
@@ -398,7 +470,7 @@ def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
         "priority_parts": parts,
         "sla": sla_status(case.opened_at, now=now),
         "keep_blurred": bool(preference and preference.keep_evidence_blurred),
-        "legal_bases": list(LegalBasis.objects.filter(active=True).order_by("title")),
+        "legal_bases": legal_bases_for(case.category),
         "claim_live": case.status == Case.Status.IN_REVIEW
         and case.claim_expires_at is not None
         and case.claim_expires_at > now,

@@ -63,6 +63,20 @@ def _nice_ceiling(value: float) -> float:
     return 10 * exponent
 
 
+def _ticks(maximum: float, *, most: int = 5) -> list[float]:
+    """Round gridline values from 0 up to at least `maximum`: a step of 1, 2 or 5 times a
+    power of ten (never below 1: these are counts), and at most `most` steps, so the axis
+    reads 0/5/10/15/20/25, never 0/6/12/19/25."""
+    step = 1.0
+    while maximum > step * most:
+        for factor in (2, 2.5, 2):  # 1 -> 2 -> 5 -> 10 -> 20 …
+            step *= factor
+            if maximum <= step * most:
+                break
+    steps = max(math.ceil(maximum / step), 1)
+    return [step * i for i in range(steps + 1)]
+
+
 def _open(chart_id: str, width: int, height: int, title: str, desc: str, n_series: int) -> list:
     defs = "".join(_pattern(chart_id, i) for i in range(n_series))
     return [
@@ -110,12 +124,12 @@ def column_chart(
     top = 16 + legend_h
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
-    ceiling = _nice_ceiling(max(totals, default=0))
+    ticks = _ticks(max(totals, default=0))
+    ceiling = ticks[-1]
     out = _open(chart_id, width, height, title, desc, len(series))
     out.append(legend)
-    for tick in range(5):
-        value = ceiling * tick / 4
-        y = top + plot_h - plot_h * tick / 4
+    for value in ticks:
+        y = top + plot_h - plot_h * value / ceiling
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">'

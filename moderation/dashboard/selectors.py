@@ -87,7 +87,7 @@ def raw_daily_counts(
     for day, kind, n in reports:
         counts[(Metric.REPORTS, day, kind)] = n
     decisions = (
-        Decision.objects.filter(_between("created_at", since, until))
+        Decision.objects.filter(_between("created_at", since, until), withdrawn_at__isnull=True)
         .annotate(day=TruncDate("created_at", tzinfo=WIB))
         .values_list("day", "moderator_id")
         .annotate(n=Count("*"))
@@ -146,10 +146,10 @@ def medians_compute(*, since: datetime) -> dict:
                    count(*)
             FROM moderation_decision d
             JOIN moderation_case c ON c.id = d.case_id
-            WHERE d.created_at >= %s
+            WHERE d.created_at >= %s AND d.withdrawn_at IS NULL
               AND NOT EXISTS (
                   SELECT 1 FROM moderation_decision e
-                  WHERE e.case_id = d.case_id
+                  WHERE e.case_id = d.case_id AND e.withdrawn_at IS NULL
                     AND (e.created_at < d.created_at
                          OR (e.created_at = d.created_at AND e.id < d.id)))
             """,
@@ -355,7 +355,7 @@ def decision_count(
 ) -> int:
     """What the decision-log export counts for the same filters: Decisions made in
     [since, until), optionally by one moderator. The dashboard's throughput must agree."""
-    qs = Decision.objects.filter(_between("created_at", since, until))
+    qs = Decision.objects.filter(_between("created_at", since, until), withdrawn_at__isnull=True)
     if moderator is not None:
         qs = qs.filter(moderator=moderator)
     return qs.count()

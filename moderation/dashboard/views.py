@@ -16,6 +16,7 @@ from config.roles import Role, role_required
 from config.spreadsheet import cell
 from moderation.dashboard import charts
 from moderation.dashboard.selectors import AGE_BUCKETS, WINDOWS, Dashboard, dashboard_figures
+from moderation.templatetags.saring_dashboard import percent
 from reports.models import SourceKind
 
 AGE_LABELS = {
@@ -37,8 +38,8 @@ def _days(request: HttpRequest) -> int:
     return days if days in WINDOWS else WINDOWS[0]
 
 
-def _percent(value: float) -> str:
-    return f"{value:.1f} %" if value is not None else "–"
+def _percent(value: float | None) -> str:
+    return percent(value)
 
 
 def _reports_chart(figures: Dashboard):
@@ -99,12 +100,11 @@ def _throughput_chart(figures: Dashboard):
     rows = figures.throughput
     return charts.bar_chart(
         chart_id="chart-throughput",
-        title=_("Decisions per day, per person"),
-        desc=_("Bars, one per person: average decisions per day over %(days)s days.")
+        title=_("Decisions per person"),
+        desc=_("Bars, one per person: decisions recorded in the last %(days)s days.")
         % {"days": figures.days},
         labels=[row["moderator"].get_username() for row in rows],
-        series=[charts.Series(_("decisions per day"), [row["average"] for row in rows])],
-        value_format=lambda value: f"{value:.2f}",
+        series=[charts.Series(_("Decisions"), [row["total"] for row in rows])],
         **HALF_WIDTH,
     )
 

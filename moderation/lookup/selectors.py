@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.identifiers import normalise_handle, normalise_phone
 from accounts.models import ChatAccount
+from moderation.audit import action_label
 from moderation.models import (
     Approval,
     AuditEvent,
@@ -120,7 +121,8 @@ def account_timeline(
                 d.created_at,
                 "decision",
                 _("%(outcome)s by %(who)s")
-                % {"outcome": d.get_outcome_display(), "who": d.moderator.get_username()},
+                % {"outcome": d.get_outcome_display(), "who": d.moderator.get_username()}
+                + (" · " + _("withdrawn by its author") if d.withdrawn_at else ""),
                 d.rationale,
                 d.case_id,
             )
@@ -159,7 +161,7 @@ def account_timeline(
                 % {"id": t.pk, "platform": t.platform.name},
                 _("Deadline %(deadline)s · now %(status)s")
                 % {
-                    "deadline": date_format(timezone.localtime(t.deadline), "j M Y H:i"),
+                    "deadline": date_format(timezone.localtime(t.deadline), "DATETIME_FORMAT"),
                     "status": t.get_status_display(),
                 },
                 t.case_id,
@@ -185,7 +187,8 @@ def account_timeline(
             TimelineEntry(
                 at.started_at,
                 "delivery",
-                _("Delivery attempt %(n)s: %(outcome)s") % {"n": at.number, "outcome": at.outcome},
+                _("Delivery attempt %(n)s: %(outcome)s")
+                % {"n": at.number, "outcome": at.outcome_label},
                 f"HTTP {at.http_status}" if at.http_status else at.error,
             )
         )
@@ -204,7 +207,7 @@ def account_timeline(
             TimelineEntry(
                 e.created_at,
                 "audit",
-                e.action,
+                action_label(e.action),
                 _("by %(actor)s · %(subject)s")
                 % {"actor": e.actor_label, "subject": e.subject_label},
             )

@@ -49,7 +49,9 @@ def proposals_awaiting(*, limit: int = 100) -> QuerySet[Decision]:
     images = Evidence.objects.filter(content_type__in=INLINE_IMAGE_TYPES).order_by("id")
     return (
         Decision.objects.filter(
-            outcome=Decision.Outcome.PROPOSE_TAKEDOWN, case__status=Case.Status.PROPOSED
+            outcome=Decision.Outcome.PROPOSE_TAKEDOWN,
+            case__status=Case.Status.PROPOSED,
+            withdrawn_at__isnull=True,  # undone by its author (a later proposal may follow)
         )
         .exclude(Exists(Approval.objects.filter(decision=OuterRef("pk"))))
         .annotate(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -23,4 +24,5 @@ def duration(seconds: float | None) -> str:
 
 @register.filter
 def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} %"
+    """A share with one decimal as the page's language writes it: "52.7 %" / "52,7 %"."""
+    return "–" if value is None else f"{number_format(value, 1)} %"

@@ -91,7 +91,7 @@
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.hasAttribute("data-autosubmit-check") && target.form) {
-      target.form.submit();
+      target.form.requestSubmit(); // a submit event: case-leave.js keeps the claim
     }
   });
 

@@ -4,7 +4,7 @@
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit") && target.form) {
-      target.form.submit();
+      target.form.requestSubmit(); // a submit event: case-leave.js keeps the claim
     }
   });
 

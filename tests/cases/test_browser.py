@@ -76,9 +76,10 @@ def test_a_moderator_takes_reviews_and_decides_with_the_keyboard(page, site_serv
     assert page.locator("#decide-takedown").is_visible()
     page.select_option("#takedown-basis", label="UU ITE Pasal 27 ayat (1)")
     page.fill("#takedown-rationale", "Profile offers paid sex with a price list.")
+    page.locator("#decide-takedown").get_by_label("Take the next case").check()
     page.get_by_role("button", name="Propose the takedown").click()
     page.wait_for_url(re.compile(rf"/cases/{second.pk}/$"))
-    assert "Decision recorded" in page.locator(".messages").inner_text()
+    assert f"Takedown proposed on case #{first.pk}" in page.locator(".messages").inner_text()
 
     decision = Decision.objects.get(case=first)
     assert decision.outcome == "propose_takedown" and decision.moderator.username == "dewi"

@@ -160,21 +160,28 @@ def test_it_refuses_a_decision_on_a_case_held_by_someone_else(moderator, moderat
         )
 
 
-def test_it_lands_the_moderator_on_the_next_case_claimed(client_for, moderator):
+def test_it_lands_the_moderator_on_the_next_case_claimed_when_they_choose_it(client_for, moderator):
     basis = LegalBasisFactory()
     first, second = CaseFactory(priority=90), CaseFactory(priority=10)
     client = client_for(moderator)
     taken = client.post("/queue/next/")
     assert taken["Location"] == f"/cases/{first.pk}/"
-    response = client.post(f"/cases/{first.pk}/decide/", takedown(basis, version=2))
+    response = client.post(
+        f"/cases/{first.pk}/decide/", {**takedown(basis, version=2), "then": "next"}
+    )
     assert response["Location"] == f"/cases/{second.pk}/"
     second.refresh_from_db()
     assert second.status == "in_review" and second.claimed_by == moderator
     last = client.post(
         f"/cases/{second.pk}/decide/",
-        {"outcome": "escalate", "version": 2, "rationale": "Looks like a minor: supervisor."},
+        {
+            "outcome": "escalate",
+            "version": 2,
+            "rationale": "Looks like a minor: supervisor.",
+            "then": "next",
+        },
     )
-    assert last["Location"] == "/queue/"
+    assert last["Location"] == "/queue/"  # nothing left to claim
     second.refresh_from_db()
     assert second.status == "escalated"
 
@@ -242,7 +249,7 @@ def test_it_adds_notes_with_an_audit_event(client_for, moderator, auditor):
     case = CaseFactory()
     client_for(moderator).post(f"/cases/{case.pk}/notes/", {"body": "Same photos as #12."})
     page = client_for(auditor).get(f"/cases/{case.pk}/").content.decode()
-    assert "Same photos as #12." in page and "case.note_added" in page
+    assert "Same photos as #12." in page and "Note added" in page  # the history's label
     assert AuditEvent.objects.filter(action="case.note_added").count() == 1
 
 

@@ -86,7 +86,13 @@ def test_a_public_report_with_screenshots_gets_a_receipt_and_a_status(
     url = f"{site_server.url}/evidence/{evidence.pk}/"
     # A moderator sees the screenshot in the page.
     sign_in(page, site_server.url, "dewi")
-    response = page.goto(url)
-    assert response.status == 200 and response.headers["content-type"] == "image/png"
-    assert response.headers["x-content-type-options"] == "nosniff"
+    # Opened in a tab, it is a page of ours (tests/project/test_browser_console.py) whose
+    # picture is the evidence file itself.
+    with page.expect_response(
+        lambda r: r.url == url and r.request.resource_type == "image"
+    ) as picture:
+        response = page.goto(url)
+    assert response.status == 200
+    assert picture.value.headers["content-type"] == "image/png"
+    assert picture.value.headers["x-content-type-options"] == "nosniff"
     assert page.locator("img").evaluate("img => img.naturalWidth") == 64

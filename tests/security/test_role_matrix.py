@@ -121,6 +121,7 @@ EXPECTED: dict[str, Row | list[Row]] = {
     # Signing out (here and everywhere) is a POST: a GET, say from a link, signs no one out.
     "logout":                       [row(LOGIN, LOGIN,    LOGIN,     LOGIN,    LOGIN,        LOGIN,    LOGIN, method="POST"),
                                      row(405,   405,      405,       405,      405,          405,      405)],
+    "favicon":                      row(REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT,  REDIRECT, REDIRECT),
     "healthz":                      row(OK,    OK,        OK,        OK,       OK,           OK,       OK),
     # Readiness is the same for everyone; here no Celery or RQ worker runs, so it is 503.
     "readyz":                       row(503,   503,       503,       503,      503,          503,      503),
@@ -185,7 +186,12 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:case":              row(LOGIN, OK,        OK,        OK,       403,          403,      LOGIN),
     "moderation:case_claim":        row(LOGIN, REDIRECT,  REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
     "moderation:case_heartbeat":    row(LOGIN, (204, 409), (204, 409), 403,    403,          403,      LOGIN, method="POST"),
+    "moderation:case_leave":        [row(LOGIN, (204, 409), (204, 409), 403,    403,          403,      LOGIN, method="POST"),
+                                     row(405,   405,       405,       405,      405,          405,      405)],
     "moderation:case_decide":       row(LOGIN, (REDIRECT, 400, 409), (REDIRECT, 400, 409), 403, 403, 403, LOGIN, method="POST"),
+    # Undo of a decision: only its author, within the window; the service refuses the rest.
+    "moderation:decision_undo":     [row(LOGIN, REDIRECT, REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
+                                     row(405,   405,       405,       405,      405,          405,      405)],
     "moderation:case_note":         row(LOGIN, (REDIRECT, 400), (REDIRECT, 400), 403, 403,   403,      LOGIN, method="POST"),
     "moderation:case_release":      row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
     "moderation:case_reassign":     row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         403,      LOGIN, method="POST"),

@@ -106,6 +106,8 @@ class LegalBasisFactory(factory.django.DjangoModelFactory):
 
     code = "uu-ite-27-1"
     title = "UU ITE Pasal 27 ayat (1)"
+    # As the demo data and migration 0014 map it: an article on decency.
+    categories = ["prostitution", "pornography"]
 
 
 class DecisionFactory(factory.django.DjangoModelFactory):

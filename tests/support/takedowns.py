@@ -17,6 +17,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import signing
+from accounts.categories import Category
 from devtools.simulator import OperatorSimulator, Switches
 from moderation.models import Case, DeliveryAttempt, TakedownRequest
 from moderation.takedowns import services as takedowns
@@ -26,6 +27,7 @@ from tests.support.factories import (
     CaseFactory,
     ChatAccountFactory,
     DecisionFactory,
+    LegalBasisFactory,
     PlatformFactory,
 )
 
@@ -52,7 +54,16 @@ def proposal(*, moderator, platform, category: str = "prostitution", urgency: st
     """A takedown proposal as the review queue leaves it: the case `proposed`."""
     account = ChatAccountFactory(platform=platform, display_name="Bella BO")
     case = CaseFactory(account=account, status=Case.Status.PROPOSED, category=category)
-    return DecisionFactory(case=case, moderator=moderator, category=category, urgency=urgency)
+    basis = LegalBasisFactory()
+    if not basis.covers(category):  # the general basis, which covers every category
+        basis = LegalBasisFactory(
+            code="pm-kominfo-5-2020-9-4",
+            title="PM Kominfo 5/2020 Pasal 9 ayat (4)",
+            categories=list(Category.values),
+        )
+    return DecisionFactory(
+        case=case, moderator=moderator, category=category, urgency=urgency, legal_basis=basis
+    )
 
 
 def deliver_until_settled(request_id, *, rounds: int = 20) -> TakedownRequest:

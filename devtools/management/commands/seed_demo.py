@@ -47,13 +47,19 @@ DEMO_PLATFORMS = [
     ("telegram", "Telegram", r"t\.me/@?([A-Za-z0-9_]{4,})"),
     ("whatsapp", "WhatsApp", r"wa\.me/(\+?\d{8,15})"),
 ]
+# (code, title, the categories it covers): an article on decency does not cover terrorism.
 LEGAL_BASES = [
-    ("uu-ite-27-1", "UU ITE Pasal 27 ayat (1)"),
-    ("uu-44-2008", "UU 44/2008 Pornografi"),
-    ("pm-kominfo-5-2020-9-4", "PM Kominfo 5/2020 Pasal 9 ayat (4)"),
-    ("uu-ite-27-2", "UU ITE Pasal 27 ayat (2) (perjudian)"),
-    ("uu-35-2014", "UU 35/2014 Perlindungan Anak"),
-    ("uu-5-2018", "UU 5/2018 Pemberantasan Tindak Pidana Terorisme"),
+    ("uu-ite-27-1", "UU ITE Pasal 27 ayat (1)", [Category.PROSTITUTION, Category.PORNOGRAPHY]),
+    (
+        "uu-44-2008",
+        "UU 44/2008 Pornografi",
+        [Category.PROSTITUTION, Category.PORNOGRAPHY, Category.CHILD_SEXUAL_ABUSE],
+    ),
+    # Any prohibited content (against the law or public order): the general basis.
+    ("pm-kominfo-5-2020-9-4", "PM Kominfo 5/2020 Pasal 9 ayat (4)", list(Category)),
+    ("uu-ite-27-2", "UU ITE Pasal 27 ayat (2) (perjudian)", [Category.GAMBLING]),
+    ("uu-35-2014", "UU 35/2014 Perlindungan Anak", [Category.CHILD_SEXUAL_ABUSE]),
+    ("uu-5-2018", "UU 5/2018 Pemberantasan Tindak Pidana Terorisme", [Category.TERRORISM]),
 ]
 # Weighted toward prostitution ("open BO"), as the ministry's own counts are.
 CATEGORY_WEIGHTS = [
@@ -190,8 +196,11 @@ class Command(BaseCommand):
             )
 
     def _legal_bases(self) -> None:
-        for code, title in LEGAL_BASES:
-            LegalBasis.objects.get_or_create(code=code, defaults={"title": title})
+        for code, title, categories in LEGAL_BASES:
+            LegalBasis.objects.get_or_create(
+                code=code,
+                defaults={"title": title, "categories": [str(c) for c in categories]},
+            )
 
     def _staff(self) -> None:
         for username, first, last, roles in DEMO_STAFF:

@@ -189,8 +189,11 @@ def _contacts(value: list[dict] | None, include: bool) -> list[dict[str, str]]:
 
 
 def _contacts_text(contacts: list[dict[str, str]]) -> str:
+    """The reporters as "name <email> phone; …": empty parts and reporters are left out, so
+    the list never starts, ends or doubles with "; "."""
     parts = ((c["name"], f"<{c['email']}>" if c["email"] else "", c["phone"]) for c in contacts)
-    return "; ".join(" ".join(p for p in contact if p) for contact in parts)
+    texts = (" ".join(p.strip() for p in contact if p and p.strip()) for contact in parts)
+    return "; ".join(text for text in texts if text)
 
 
 def _flat_row(row: tuple, include_contacts: bool) -> list:

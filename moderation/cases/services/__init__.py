@@ -1,6 +1,7 @@
 """Writes on cases: claims, decisions, notes, the hand-off from intake and priority upkeep."""
 
 from moderation.cases.services.claims import (
+    case_claim_leave,
     case_claim_next,
     case_claim_open,
     case_claim_reassign,
@@ -16,6 +17,8 @@ from moderation.cases.services.decisions import (
     case_decide,
     case_note_add,
     cases_dismiss_bulk,
+    decision_undo_deadline,
+    decision_withdraw,
     staff_preference_set,
 )
 from moderation.cases.services.errors import CaseActionError, CaseChanged
@@ -30,6 +33,7 @@ __all__ = [
     "CaseRef",
     "CaseSeed",
     "DecisionInput",
+    "case_claim_leave",
     "case_claim_next",
     "case_claim_open",
     "case_claim_reassign",
@@ -43,5 +47,7 @@ __all__ = [
     "cases_open_for",
     "cases_refresh",
     "claim_lease",
+    "decision_undo_deadline",
+    "decision_withdraw",
     "staff_preference_set",
 ]

@@ -165,6 +165,30 @@ def case_claim_release(
     return case
 
 
+def case_claim_leave(*, case_id: int, moderator: User, ip_address: str | None = None) -> bool:
+    """The holder left the case page (closed the tab, went elsewhere): their claim goes back
+    to the queue at once instead of when its lease runs out, so an urgent case is not held
+    by someone who has gone. Only one's own claim; False when the moderator does not hold
+    the case (anyone else's claim, a case already decided, released or reassigned)."""
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .filter(pk=case_id, status=Case.Status.IN_REVIEW, claimed_by=moderator)
+            .first()
+        )
+        if case is None:
+            return False
+        _claim_move(
+            case,
+            to=None,
+            actor=Actor.staff(moderator),
+            action="case.released",
+            ip_address=ip_address,
+            extra={"reason": "left_page"},
+        )
+    return True
+
+
 def case_claim_reassign(
     *,
     case_id: int,

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -22,8 +24,9 @@ from django.utils.translation import gettext as _
 from accounts.categories import Category, Urgency
 from moderation.access import can_review, can_supervise, decidable_cases
 from moderation.audit import Actor, audit_record
+from moderation.cases.services.claims import claim_lease
 from moderation.cases.services.errors import CaseActionError, CaseChanged
-from moderation.models import Case, CaseNote, Decision, LegalBasis, StaffPreference
+from moderation.models import Approval, Case, CaseNote, Decision, LegalBasis, StaffPreference
 
 # --- Decisions ----------------------------------------------------------------------------
 
@@ -89,6 +92,14 @@ def _validate(data: DecisionInput) -> LegalBasis | None:
         basis = LegalBasis.objects.filter(pk=data.legal_basis_id, active=True).first()
     if basis is None:
         raise CaseActionError(_("Choose a legal basis from the list."))
+    if not basis.covers(data.category):
+        raise CaseActionError(
+            _(
+                "%(basis)s does not cover the category “%(category)s”. Choose a legal basis "
+                "that covers it: the suggested ones are listed first."
+            )
+            % {"basis": basis.title, "category": Category(data.category).label}
+        )
     return basis
 
 
@@ -144,6 +155,7 @@ def case_decide(
                 case_version=version,
                 batch_id=batch_id,
                 created_at=now,
+                status_before=seen["status"],
             )
             audit_record(
                 actor=Actor.staff(user),
@@ -163,6 +175,100 @@ def case_decide(
             )
     except IntegrityError as error:  # the unique (case, case_version) backstop
         raise CaseChanged() from error
+    return decision
+
+
+def decision_undo_deadline(decision: Decision) -> datetime:
+    """Until when the author may undo `decision` (DECISION_UNDO_SECONDS after it)."""
+    return decision.created_at + timedelta(seconds=settings.DECISION_UNDO_SECONDS)
+
+
+def decision_withdraw(
+    *, case_id: int, decision_id: int, user: User, ip_address: str | None = None
+) -> Decision:
+    """Undo a decision: its author, within the undo window, while nothing has followed from it.
+
+    The case goes back to the status it had before (a case the author had claimed is theirs
+    again, for a fresh lease); the decision stays, marked withdrawn, so the audit trail and
+    the exports still show what happened. The case row is locked first, the lock an approval
+    also takes, so an undo and an approval of the same proposal cannot both succeed.
+    """
+    if not can_review(user):
+        raise CaseActionError(_("Only moderators and supervisors decide cases."))
+    now = timezone.now()
+    with transaction.atomic():
+        decision = (
+            Decision.objects.select_related("case")
+            .select_for_update(of=("case",))
+            .filter(pk=decision_id, case_id=case_id)
+            .first()
+        )
+        if decision is None:
+            raise CaseActionError(_("There is no such decision."))
+        case = decision.case
+        if decision.moderator_id != user.pk:
+            raise CaseActionError(_("Only the person who made a decision can undo it."))
+        if decision.withdrawn_at is not None:
+            raise CaseActionError(_("This decision has already been undone."))
+        if now > decision_undo_deadline(decision) or not decision.status_before:
+            raise CaseActionError(_("The time to undo this decision has passed."))
+        if Approval.objects.filter(decision=decision).exists():
+            raise CaseActionError(
+                _("A supervisor has already acted on this proposal; it can no longer be undone.")
+            )
+        later = Decision.objects.filter(case=case, case_version__gt=decision.case_version)
+        if case.status != NEXT_STATUS[decision.outcome] or later.exists():
+            raise CaseActionError(
+                _("The case has moved on since your decision; it can no longer be undone.")
+            )
+        reopened = Case.objects.filter(
+            account_id=case.account_id, status__in=Case.OPEN_STATUSES
+        ).exclude(pk=case.pk)
+        if reopened.exists():
+            raise CaseActionError(
+                _(
+                    "A new case has been opened on this account since your decision; "
+                    "it can no longer be undone."
+                )
+            )
+        before = {"status": case.status, "version": case.version}
+        case.status = decision.status_before
+        if case.status == Case.Status.IN_REVIEW:
+            case.claimed_by = user
+            case.claim_expires_at = now + claim_lease()
+        else:
+            case.claimed_by = None
+            case.claim_expires_at = None
+        case.closed_at = None
+        case.version += 1
+        case.save(
+            update_fields=[
+                "status",
+                "claimed_by",
+                "claim_expires_at",
+                "closed_at",
+                "version",
+                "updated_at",
+            ]
+        )
+        decision.withdrawn_at = now
+        decision.save(update_fields=["withdrawn_at"])
+        audit_record(
+            actor=Actor.staff(user),
+            action="decision.withdrawn",
+            subject=case,
+            data={
+                "decision": decision.pk,
+                "outcome": decision.outcome,
+                "before": before,
+                "after": {
+                    "status": case.status,
+                    "version": case.version,
+                    "claimed_by": case.claimed_by_id,
+                },
+            },
+            ip_address=ip_address,
+        )
     return decision
 
 

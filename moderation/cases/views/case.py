@@ -26,6 +26,7 @@ from moderation.cases.forms import DecisionForm, NoteForm, ReassignForm
 from moderation.cases.services import (
     CaseActionError,
     DecisionInput,
+    case_claim_leave,
     case_claim_next,
     case_claim_open,
     case_claim_reassign,
@@ -33,8 +34,11 @@ from moderation.cases.services import (
     case_claim_renew,
     case_decide,
     case_note_add,
+    decision_withdraw,
     staff_preference_set,
 )
+from moderation.cases.undo import offer_undo, undoable_decision, withdraw_undo_offer
+from moderation.models import Decision
 
 
 @require_GET
@@ -59,6 +63,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         can_supervise=supervising,
         # Everyone who may not decide sees the page read-only.
         can_decide=may_decide(request.user, case),
+        undoable=undoable_decision(case=case, decisions=context["decisions"], user=request.user),
     )
     return render(request, "moderation/cases/case.html", context)
 
@@ -109,7 +114,7 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
         return redirect("moderation:case", case_id=case_id)
     data = form.cleaned_data
     try:
-        case_decide(
+        decision = case_decide(
             case_id=case_id,
             version=data["version"],
             user=request.user,
@@ -125,13 +130,73 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
     except CaseActionError as error:
         messages.error(request, str(error))
         return redirect("moderation:case", case_id=case_id)
-    messages.success(request, _("Decision recorded on case #%(id)d.") % {"id": case_id})
-    # After deciding, straight on to the next case, already claimed.
+    messages.success(request, _decided(decision.outcome, case_id))
+    offer_undo(request, decision)
+    return _after_decision(request)
+
+
+def _decided(outcome: str, case_id: int) -> str:
+    """What was decided, in the words of the message after it."""
+    if outcome == Decision.Outcome.DISMISS:
+        return _("Case #%(id)d dismissed.") % {"id": case_id}
+    if outcome == Decision.Outcome.ESCALATE:
+        return _("Case #%(id)d escalated to a supervisor.") % {"id": case_id}
+    return _("Takedown proposed on case #%(id)d; it awaits a supervisor’s approval.") % {
+        "id": case_id
+    }
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def decision_undo(request: HttpRequest, case_id: int, decision_id: int) -> HttpResponse:
+    """The author withdraws their decision within the undo window (the service checks all)."""
+    try:
+        decision_withdraw(
+            case_id=case_id,
+            decision_id=decision_id,
+            user=request.user,
+            ip_address=client_ip(request),
+        )
+    except CaseActionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, _("Decision undone: case #%(id)d is back as it was.") % {"id": case_id}
+        )
+    withdraw_undo_offer(request, decision_id)
+    return redirect("moderation:case", case_id=case_id)
+
+
+AFTER_DECISION = ("next", "queue")
+
+
+def _after_decision(request: HttpRequest) -> HttpResponse:
+    """Where the moderator chose to go once the decision is recorded: the next case, claimed
+    for them, or back to the queue, claiming nothing (so that an urgent case is not left
+    claimed by someone who has stopped). The form offers the last choice first next time."""
+    then = request.POST.get("then")
+    if then not in AFTER_DECISION:
+        then = "queue"
+    request.session["after_decision"] = then
+    if then == "queue":
+        return redirect("moderation:queue")
     following = case_claim_next(moderator=request.user, ip_address=client_ip(request))
     if following is None:
         messages.info(request, _("Nothing left to review: the queue is empty."))
         return redirect("moderation:queue")
     return redirect("moderation:case", case_id=following.pk)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def leave(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The case page was closed or left (a beacon from static/js/case-leave.js): the person's
+    own claim goes back to the queue. 204 when released, 409 when they hold no claim here."""
+    if case_claim_leave(case_id=case_id, moderator=request.user, ip_address=client_ip(request)):
+        return HttpResponse(status=204)
+    return HttpResponse(
+        _("You hold no claim on this case."), status=409, content_type="text/plain; charset=utf-8"
+    )
 
 
 @require_POST
@@ -217,7 +282,13 @@ urlpatterns = [
     path("cases/<int:case_id>/", case_detail, name="case"),
     path("cases/<int:case_id>/claim/", case_claim, name="case_claim"),
     path("cases/<int:case_id>/heartbeat/", heartbeat, name="case_heartbeat"),
+    path("cases/<int:case_id>/leave/", leave, name="case_leave"),
     path("cases/<int:case_id>/decide/", decide, name="case_decide"),
+    path(
+        "cases/<int:case_id>/decisions/<int:decision_id>/undo/",
+        decision_undo,
+        name="decision_undo",
+    ),
     path("cases/<int:case_id>/notes/", add_note, name="case_note"),
     path("cases/<int:case_id>/release/", release, name="case_release"),
     path("cases/<int:case_id>/reassign/", reassign, name="case_reassign"),

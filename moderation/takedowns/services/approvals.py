@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.categories import URGENT_CATEGORIES, Urgency
+from accounts.categories import URGENT_CATEGORIES, Category, Urgency
 from accounts.models import ChatAccount
 from config.roles import Role, has_role
 from moderation.audit import Actor
@@ -65,6 +65,8 @@ def _locked_proposal(*, decision_id: int, supervisor: User) -> Decision:
     )
     if decision is None or decision.outcome != Decision.Outcome.PROPOSE_TAKEDOWN:
         raise ApprovalRefused(_("There is no such takedown proposal."))
+    if decision.withdrawn_at is not None:
+        raise ApprovalRefused(_("Its author has withdrawn this proposal."))
     case = decision.case
     if decision.moderator_id == supervisor.pk:
         raise ApprovalRefused(
@@ -75,6 +77,24 @@ def _locked_proposal(*, decision_id: int, supervisor: User) -> Decision:
     if case.status != Case.Status.PROPOSED:
         raise ApprovalRefused(_("The case is no longer awaiting approval."))
     return decision
+
+
+def _check_basis_covers(decision: Decision) -> None:
+    """Checked again at approval: an administrator may have changed what a basis covers
+    since the proposal was made."""
+    category = decision.category or decision.case.category
+    basis = decision.legal_basis
+    if basis is None or not basis.covers(category):
+        raise ApprovalRefused(
+            _(
+                "The legal basis “%(basis)s” does not cover the category “%(category)s”. "
+                "Reject the proposal so that it can be proposed under a basis that covers it."
+            )
+            % {
+                "basis": basis.title if basis else "—",
+                "category": Category(category).label if category in Category.values else category,
+            }
+        )
 
 
 def _summary(decision: Decision) -> str:
@@ -94,6 +114,7 @@ def proposal_approve(
     with transaction.atomic(), audit_batch():
         decision = _locked_proposal(decision_id=decision_id, supervisor=supervisor)
         case = decision.case
+        _check_basis_covers(decision)
         account = case.account
         now = timezone.now()
         actor = Actor.staff(supervisor)

@@ -1,0 +1,22 @@
+// The decision form's legal basis list: when the moderator changes the takedown's category,
+// the bases that cover it move to the "suggested" group (the server refuses the others).
+(function () {
+  "use strict";
+  function regroup(category, basis) {
+    var suggested = basis.querySelector('[data-basis-group="suggested"]');
+    var other = basis.querySelector('[data-basis-group="other"]');
+    if (!suggested || !other) return;
+    var options = Array.prototype.slice.call(basis.querySelectorAll("option[data-categories]"));
+    options.forEach(function (option) {
+      var covers = option.dataset.categories.split(" ").indexOf(category) !== -1;
+      (covers ? suggested : other).appendChild(option);
+      if (!covers && option.selected) basis.value = "";
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var category = document.getElementById("takedown-category");
+    var basis = document.getElementById("takedown-basis");
+    if (!category || !basis) return;
+    category.addEventListener("change", function () { regroup(category.value, basis); });
+  });
+})();
