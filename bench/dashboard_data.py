@@ -98,7 +98,11 @@ def references() -> dict:
         "orgs": orgs,
         "moderators": people("moderator", "Moderator", 20),
         "supervisors": people("supervisor", "Supervisor", 4),
-        "basis": LegalBasis.objects.create(code="uu-ite-27-1", title="UU ITE Pasal 27 ayat (1)").pk,
+        "basis": LegalBasis.objects.create(
+            code="uu-ite-27-1",
+            title="UU ITE Pasal 27 ayat (1)",
+            categories=["prostitution", "pornography"],
+        ).pk,
     }
 
 

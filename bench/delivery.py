@@ -130,8 +130,12 @@ def make_proposals(label: str, *, moderator, platform) -> list[int]:
     from accounts.models import ChatAccount
     from moderation.models import Case, Decision, LegalBasis
 
-    basis, _ = LegalBasis.objects.get_or_create(
-        code="uu-ite-27-1", defaults={"title": "UU ITE Pasal 27 ayat (1)"}
+    basis, _ = LegalBasis.objects.update_or_create(
+        code="uu-ite-27-1",
+        defaults={
+            "title": "UU ITE Pasal 27 ayat (1)",
+            "categories": ["prostitution", "pornography"],
+        },
     )
     now = timezone.now()
     accounts = ChatAccount.objects.bulk_create(

@@ -138,7 +138,11 @@ def seed_people() -> tuple[list[int], list[int], object, list[int], int]:
         ).pk
         for slug in ("michat", "whatsapp", "telegram")
     ]
-    basis = LegalBasis.objects.create(code="uu-ite-27-1", title="UU ITE Pasal 27 ayat (1)").pk
+    basis = LegalBasis.objects.create(
+        code="uu-ite-27-1",
+        title="UU ITE Pasal 27 ayat (1)",
+        categories=["prostitution", "pornography"],
+    ).pk
     return moderators, supervisors, auditor, platforms, basis
 
 
