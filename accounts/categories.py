@@ -25,6 +25,23 @@ class Category(models.TextChoices):
 # Categories whose takedown deadline is 4 hours instead of 24 (DESIGN.md "Deadlines").
 URGENT_CATEGORIES = frozenset({Category.CHILD_SEXUAL_ABUSE, Category.TERRORISM})
 
+# Categories only people in the Specialist role review (issue 16, "restricted queues"):
+# everyone else sees that such cases exist, never their content or evidence. The one rule
+# that applies it is reports.access.can_see_content.
+RESTRICTED_CATEGORIES = frozenset({Category.CHILD_SEXUAL_ABUSE, Category.TERRORISM})
+
+# Categories whose pictures are graphic for the people who review them (issue 16, "reviewer
+# wellbeing"): each picture of such a case a person opens counts toward their day's total
+# (reports.services.wellbeing), and past GRAPHIC_DAILY_BREAK_THRESHOLD they are offered a break.
+GRAPHIC_CATEGORIES = frozenset(
+    {
+        Category.CHILD_SEXUAL_ABUSE,
+        Category.TERRORISM,
+        Category.PORNOGRAPHY,
+        Category.PROSTITUTION,
+    }
+)
+
 
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal (24 hours)")

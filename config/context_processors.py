@@ -26,6 +26,9 @@ def navigation(request: HttpRequest) -> dict:
         links.append((_("Takedowns"), reverse("moderation:takedowns")))
         # What retention deleted (README "Retention"): auditors, and supervisors, who hold cases.
         links.append((_("Retention"), reverse("moderation:retention_batches")))
+    # Blur and grayscale of evidence pictures, for everyone who sees them (issue 16).
+    if roles & {Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR}:
+        links.append((_("My evidence settings"), reverse("moderation:evidence_settings")))
     if Role.ADMINISTRATOR in roles:
         links.append((_("Administration"), reverse("admin:index")))
     return {

@@ -1,7 +1,7 @@
 """The staff roles of DESIGN.md "People", as Django groups.
 
-The groups are created by data migrations (moderation 0003, signin 0005), which bind each to
-its role's stable key (`signin.StaffRole`). Every access module asks this one about a user's
+The groups are created by data migrations (moderation 0003, signin 0005 and 0006), which bind
+each to its role's stable key (`signin.StaffRole`). Every access module asks this one about a user's
 roles, so the answer is the same everywhere: a role is membership, by an active user, of the
 group bound to the role's key — never a group's name (a label anyone with database access
 could change) and never the superuser flag.
@@ -24,6 +24,9 @@ class Role(StrEnum):
     SUPERVISOR = "Supervisor"
     AUDITOR = "Auditor"
     ADMINISTRATOR = "Administrator"
+    # Held beside Moderator, Supervisor or Auditor: may open the restricted categories
+    # (accounts.categories.RESTRICTED_CATEGORIES) — CSAM and terrorism (issue 16).
+    SPECIALIST = "Specialist"
 
     @property
     def label(self) -> str:
@@ -35,6 +38,7 @@ ROLE_LABELS = {
     Role.SUPERVISOR: _("Supervisor"),
     Role.AUDITOR: _("Auditor"),
     Role.ADMINISTRATOR: _("Administrator"),
+    Role.SPECIALIST: _("Specialist (CSAM and terrorism)"),
 }
 
 

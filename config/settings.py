@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import (
     env_bool,
+    env_choice,
     env_float,
     env_int,
     env_list,
@@ -415,6 +416,17 @@ SARING_CLAIM_LEASE_MINUTES = env_int("SARING_CLAIM_LEASE_MINUTES", 15, minimum=1
 SARING_REVIEW_TARGET_HOURS = env_int("SARING_REVIEW_TARGET_HOURS", 24, minimum=1)
 # How long the author of a decision may undo it (while nothing has followed from it).
 DECISION_UNDO_SECONDS = env_int("DECISION_UNDO_SECONDS", 60, minimum=0)
+
+# --- Reviewer wellbeing (issue 16): the organisation's defaults, which each person may
+# override for themselves (moderation.models.StaffPreference), and the day's break prompt ----
+# How strongly evidence pictures are blurred until revealed: none, light or strong.
+EVIDENCE_BLUR_DEFAULT = env_choice(
+    "EVIDENCE_BLUR_DEFAULT", "strong", choices=("none", "light", "strong")
+)
+# Whether evidence pictures are shown in grayscale (revealing a picture keeps it gray).
+EVIDENCE_GRAYSCALE_DEFAULT = env_bool("EVIDENCE_GRAYSCALE_DEFAULT", True)
+# Pictures of graphic categories a person may see in a WIB day before a break is suggested.
+GRAPHIC_DAILY_BREAK_THRESHOLD = env_int("GRAPHIC_DAILY_BREAK_THRESHOLD", 40, minimum=1)
 CELERY_BEAT_SCHEDULE["moderation-claims-expire"] = {
     "task": "moderation.claims_expire",
     "schedule": 60.0,

@@ -3,14 +3,21 @@ here, so a page never offers what its service would refuse."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from accounts.categories import RESTRICTED_CATEGORIES
 from config.roles import Role, has_role, role_required
 from moderation.models import Case
+from reports.access import can_see_content, can_see_restricted
 
 REVIEWERS = (Role.MODERATOR, Role.SUPERVISOR)
 READERS = (Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR)
@@ -21,14 +28,19 @@ DELIVERY_READERS = (Role.SUPERVISOR, Role.AUDITOR)
 __all__ = [
     "DELIVERY_READERS",
     "READERS",
+    "RESTRICTED_MESSAGE",
     "REVIEWERS",
     "can_audit",
     "can_read_deliveries",
     "can_review",
+    "can_see_content",
     "can_supervise",
+    "case_content_required",
     "decidable_cases",
     "may_decide",
+    "may_open_case",
     "role_required",
+    "visible_cases",
 ]
 
 
@@ -46,6 +58,43 @@ def can_audit(user: Any) -> bool:
 
 def can_read_deliveries(user: Any) -> bool:
     return has_role(user, *DELIVERY_READERS)
+
+
+# --- Restricted categories (issue 16) --------------------------------------------------------
+# Whose content a person may open is `reports.access.can_see_content` (by category); here it
+# is applied to cases: one case, a filter, and the gate of every page about one case.
+
+
+def may_open_case(user: Any, case: Case) -> bool:
+    return can_see_content(user, case.category)
+
+
+def visible_cases(user: Any) -> Q:
+    """`may_open_case` as a filter on Case: what the person may claim or be handed."""
+    if can_see_restricted(user):
+        return Q()
+    return ~Q(category__in=RESTRICTED_CATEGORIES)
+
+
+View = Callable[..., HttpResponse]
+RESTRICTED_MESSAGE = _(
+    "This case is in a restricted category (child sexual abuse material or terrorism): only "
+    "people in the Specialist role may open it or its evidence."
+)
+
+
+def case_content_required(view: View) -> View:
+    """For views of one case (`case_id`), after `role_required`: a person who may not open
+    the case's category gets 403 (a translated page saying so), whatever they ask of it."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, case_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        category = Case.objects.filter(pk=case_id).values_list("category", flat=True).first()
+        if category is not None and not can_see_content(request.user, category):
+            raise PermissionDenied(RESTRICTED_MESSAGE)
+        return view(request, case_id, *args, **kwargs)
+
+    return wrapped
 
 
 # --- Who may decide a case ------------------------------------------------------------------
@@ -75,7 +124,9 @@ def claim_live(case: Case) -> bool:
 def may_decide(user: Any, case: Case) -> bool:
     """Whether `user` may record a decision on `case` as it stands: their own claim while its
     lease runs (a lapsed one goes back to the queue), an unclaimed open case, or (supervisors)
-    an escalated case."""
+    an escalated case — and only in a category they may open."""
+    if not may_open_case(user, case):
+        return False
     for status, holder in _decidable(user):
         if case.status != status:
             continue
@@ -91,6 +142,7 @@ def may_decide(user: Any, case: Case) -> bool:
 def decidable_cases(user: Any) -> Q:
     """The same rule as `may_decide`, as a filter on Case."""
     q = Q(pk__in=[])
+    visible = visible_cases(user)
     for status, holder in _decidable(user):
         if holder == _SELF:
             q |= Q(status=status, claimed_by=user) & (
@@ -100,4 +152,4 @@ def decidable_cases(user: Any) -> Q:
             q |= Q(status=status, claimed_by__isnull=True)
         else:
             q |= Q(status=status)
-    return q
+    return q & visible

@@ -543,6 +543,14 @@ class Export(models.Model):
         return f"Export {self.pk} ({self.format})"
 
 
+class BlurLevel(models.TextChoices):
+    """How strongly an evidence picture is blurred until revealed (issue 16)."""
+
+    NONE = "none", _("None")
+    LIGHT = "light", _("Light")
+    STRONG = "strong", _("Strong")
+
+
 class StaffPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="saring_preference"
@@ -552,6 +560,20 @@ class StaffPreference(models.Model):
         default=False,
         help_text=_("Evidence stays blurred until each picture is revealed on its own."),
     )
+    # The person's own evidence display; blank / null follow the organisation's defaults
+    # (EVIDENCE_BLUR_DEFAULT, EVIDENCE_GRAYSCALE_DEFAULT). moderation.cases.wellbeing resolves.
+    evidence_blur = models.CharField(
+        _("evidence blur"), max_length=8, blank=True, choices=BlurLevel.choices
+    )
+    evidence_grayscale = models.BooleanField(_("evidence in grayscale"), null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(evidence_blur__in=["", *BlurLevel.values]),
+                name="staffpreference_evidence_blur_known",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Preferences of user {self.user_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accounts.categories import RESTRICTED_CATEGORIES
 from config.roles import Role, has_role
 
 # Evidence is chain-of-custody material: staff who review or audit may open it; an
@@ -11,6 +12,19 @@ EVIDENCE_ROLES = (Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR)
 
 def can_view_evidence(user) -> bool:
     return has_role(user, *EVIDENCE_ROLES)
+
+
+def can_see_restricted(user) -> bool:
+    """Whether `user` may open the restricted categories at all (the Specialist role)."""
+    return has_role(user, Role.SPECIALIST)
+
+
+def can_see_content(user, category: str) -> bool:
+    """Whether `user` may read the content of a case or report filed under `category`: its
+    texts, evidence and the account's details. The restricted categories (CSAM, terrorism)
+    are for people in the Specialist role only; everyone else learns that such a case exists
+    and no more. The one rule: case pages, queue rows and evidence all ask it."""
+    return category not in RESTRICTED_CATEGORIES or can_see_restricted(user)
 
 
 def can_see_reporter_contact(user) -> bool:

@@ -168,6 +168,31 @@ class Evidence(models.Model):
         return self.content_type in INLINE_IMAGE_TYPES
 
 
+class GraphicEvidenceView(models.Model):
+    """That a person was served the bytes of one graphic evidence picture on one WIB day
+    (issue 16, "reviewer wellbeing"): the day's count per person is the number of rows. One
+    row per (day, person, picture), however often it was opened; written by
+    reports.services.wellbeing.graphic_view_record."""
+
+    day = models.DateField()  # a WIB (Asia/Jakarta) calendar day
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="graphic_evidence_views"
+    )
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="+")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Day first: its index also serves "today, per person" and "today, everyone".
+            models.UniqueConstraint(
+                fields=["day", "user", "evidence"], name="graphic_view_once_a_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} user {self.user_id} evidence {self.evidence_id}"
+
+
 def _import_storage():
     return storages["default"]
 

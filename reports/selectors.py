@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Count
+
+from config.clock import wib_today
 from moderation.models import Case
-from reports.models import Report, SourceOrganisation
+from reports.models import GraphicEvidenceView, Report, SourceOrganisation
 
 # What a reporter may learn: nothing of the moderation's inner steps (DESIGN.md "People").
 PUBLIC_STATUS: dict[str, str] = {
@@ -38,3 +45,38 @@ def report_for_organisation(*, organisation: SourceOrganisation, pk: int) -> Rep
 
 def report_by_receipt(code: str) -> Report | None:
     return Report.objects.select_related("case").filter(receipt_code=code.strip().upper()).first()
+
+
+# --- Reviewer wellbeing (issue 16): graphic pictures seen today, as counts only ------------
+
+
+def graphic_break_due(seen: int) -> bool:
+    """Whether a person who saw `seen` graphic pictures today has reached the day's threshold
+    (GRAPHIC_DAILY_BREAK_THRESHOLD), from which a break is suggested."""
+    return seen >= settings.GRAPHIC_DAILY_BREAK_THRESHOLD
+
+
+def graphic_seen_today(*, user: User) -> int:
+    """How many distinct graphic pictures `user` was served today (WIB)."""
+    return GraphicEvidenceView.objects.filter(day=wib_today(), user=user).count()
+
+
+@dataclass(frozen=True)
+class GraphicSeen:
+    user: User
+    seen: int
+
+    @property
+    def break_due(self) -> bool:
+        return graphic_break_due(self.seen)
+
+
+def graphic_seen_today_totals() -> list[GraphicSeen]:
+    """Everyone who saw graphic pictures today (WIB), most first: a number per person, never
+    which pictures."""
+    people = (
+        User.objects.filter(graphic_evidence_views__day=wib_today())
+        .annotate(seen=Count("graphic_evidence_views"))
+        .order_by("-seen", "username")
+    )
+    return [GraphicSeen(user=person, seen=person.seen) for person in people]

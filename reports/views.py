@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from config.http import client_ip, wants_partial
 from config.roles import Role, role_required
 from config.spreadsheet import cell
-from reports.access import can_view_evidence
+from moderation.cases import evidence_settings_for
+from reports.access import can_see_content, can_view_evidence
 from reports.captcha import challenge_new, solution_accept
 from reports.forms import ImportUploadForm, PublicReportForm
 from reports.models import Evidence, ImportJob
@@ -27,6 +28,12 @@ from reports.selectors import report_by_receipt, report_status
 from reports.services import imports
 from reports.services.imports import import_job_create
 from reports.services.public import public_report_submit
+from reports.services.wellbeing import graphic_view_record
+
+RESTRICTED_EVIDENCE = _(
+    "This evidence belongs to a case in a restricted category (child sexual abuse material or "
+    "terrorism): only people in the Specialist role may open it."
+)
 
 
 @require_GET
@@ -36,7 +43,9 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if not can_view_evidence(request.user):
         raise PermissionDenied
-    evidence = get_object_or_404(Evidence, pk=pk)
+    evidence = get_object_or_404(Evidence.objects.select_related("report__case"), pk=pk)
+    if not can_see_content(request.user, evidence.report.case.category):
+        raise PermissionDenied(RESTRICTED_EVIDENCE)
     if evidence.deleted_at is not None:
         # Deleted under retention: the record and its SHA-256 stay, the bytes are gone.
         context = {"evidence": evidence}
@@ -46,7 +55,8 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
         # picture's sandboxing policy refuses (CSP errors, the picture in a corner). So the
         # tab gets a page of ours under the site's strict policy; its <img> asks for the
         # bytes (Sec-Fetch-Dest: image), which are served below as before.
-        response = render(request, "reports/evidence_view.html", {"evidence": evidence})
+        context = {"evidence": evidence, "look": evidence_settings_for(request.user)}
+        response = render(request, "reports/evidence_view.html", context)
         response["Cache-Control"] = "private, no-store"
         patch_vary_headers(response, ["Sec-Fetch-Dest"])
         return response
@@ -56,6 +66,7 @@ def evidence_file(request: HttpRequest, pk: int) -> HttpResponse:
         stored = evidence.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None  # lost from storage outside retention: not found, not a 500
+    graphic_view_record(user=request.user, evidence=evidence)  # counted only when graphic
     response = FileResponse(
         stored,
         content_type=content_type,

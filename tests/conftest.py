@@ -19,6 +19,17 @@ def moderator2(db):
 
 
 @pytest.fixture
+def specialist(db):
+    """A moderator who also holds the Specialist role (CSAM and terrorism cases)."""
+    return UserFactory(username="specialist", roles=[Role.MODERATOR, Role.SPECIALIST])
+
+
+@pytest.fixture
+def specialist_supervisor(db):
+    return UserFactory(username="supervisor-specialist", roles=[Role.SUPERVISOR, Role.SPECIALIST])
+
+
+@pytest.fixture
 def supervisor(db):
     return UserFactory(username="supervisor", roles=[Role.SUPERVISOR])
 

@@ -36,7 +36,7 @@ from moderation.audit.selectors import (
 from moderation.audit.services import checkpoints, exports, log
 from moderation.keyset import BadCursor
 from moderation.models import Export
-from reports.access import reporter_contact_for
+from reports.access import can_see_content, reporter_contact_for
 from verifier import saring_verify
 
 auditor_only = role_required(Role.AUDITOR)
@@ -84,8 +84,11 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 @auditor_only
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     history = case_history(case_id=pk)
+    readable = can_see_content(request.user, history.case.category)
     for report in history.reports:  # masked unless the viewer may see them
         report.contact = reporter_contact_for(request.user, report)  # type: ignore[attr-defined]
+        # A restricted category's text is for specialists (the decisions stay auditable).
+        report.readable = readable  # type: ignore[attr-defined]
     return render(request, TEMPLATES + "case.html", {"history": history})
 
 

@@ -3,18 +3,22 @@
 
 The public face, for other apps and areas: intake hands each report over through
 `cases_open_for` and `cases_refresh` (in its own transaction), and the demo data scores
-cases with `case_priority`; the metrics count cases by its bands (`PRIORITY_BANDS`).
+cases with `case_priority`; the metrics count cases by its bands (`PRIORITY_BANDS`); the
+evidence page draws a picture as `evidence_settings_for` the viewer says (blur, grayscale).
 Everything else stays inside the area.
 """
 
 from moderation.cases.priority import PRIORITY_BANDS, case_priority, priority_band
 from moderation.cases.services.handoff import CaseSeed, cases_open_for, cases_refresh
+from moderation.cases.wellbeing import EvidenceSettings, evidence_settings_for
 
 __all__ = [
     "PRIORITY_BANDS",
     "CaseSeed",
+    "EvidenceSettings",
     "case_priority",
     "cases_open_for",
     "cases_refresh",
+    "evidence_settings_for",
     "priority_band",
 ]

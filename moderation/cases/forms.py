@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.categories import Category, Urgency
 from moderation.cases.selectors import QueueFilters
-from moderation.models import Decision
+from moderation.models import BlurLevel, Decision
 from reports.models import SourceKind
 
 ANY = [("", _("Any"))]
@@ -90,6 +90,7 @@ class DecisionForm(forms.Form):
     category = forms.ChoiceField(required=False, choices=[("", "")] + list(Category.choices))
     legal_basis = forms.IntegerField(required=False)
     urgency = forms.ChoiceField(required=False, choices=Urgency.choices)
+    repeat_reason = forms.CharField(required=False, max_length=2000)
 
 
 class NoteForm(forms.Form):
@@ -118,3 +119,31 @@ class BulkDismissForm(forms.Form):
             if case_id.isdigit() and version.isdigit():
                 pairs[int(case_id)] = int(version)
         return pairs
+
+
+GRAYSCALE_CHOICES = {"": None, "on": True, "off": False}
+
+
+class EvidenceSettingsForm(forms.Form):
+    """A person's evidence display (issue 16). The checkbox is a checkbox (absent = off); the
+    blur level and grayscale change only when the form sent them, and "" returns each to the
+    organisation's default."""
+
+    keep_evidence_blurred = forms.BooleanField(required=False)
+    evidence_blur = forms.ChoiceField(
+        required=False, choices=[("", _("Organisation default")), *BlurLevel.choices]
+    )
+    evidence_grayscale = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Organisation default")), ("on", _("On")), ("off", _("Off"))],
+    )
+
+    def changes(self) -> dict:
+        """The keyword arguments of `staff_preference_set` for what was sent."""
+        data = self.cleaned_data
+        changes: dict = {"keep_evidence_blurred": data["keep_evidence_blurred"]}
+        if "evidence_blur" in self.data:
+            changes["evidence_blur"] = data["evidence_blur"]
+        if "evidence_grayscale" in self.data:
+            changes["evidence_grayscale"] = GRAYSCALE_CHOICES[data["evidence_grayscale"]]
+        return changes

@@ -7,7 +7,6 @@ one before, so page 500 costs what page 1 costs. Never OFFSET.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +32,9 @@ from django.utils import timezone
 
 from accounts.identifiers import normalise_handle, normalise_phone
 from accounts.models import ChatAccount, Platform
+from moderation.access import can_read_deliveries
 from moderation.audit import action_label
+from moderation.cases.glance import account_taken_down, case_summary
 from moderation.cases.priority import case_score
 from moderation.keyset import BadCursor, cursor_decode, cursor_encode
 from moderation.models import AuditEvent, Case, CaseNote, Decision, LegalBasis, StaffPreference
@@ -211,7 +212,7 @@ def _search_condition(text: str) -> Q:
     return Q(id__in=case_ids)
 
 
-def _filtered(filters: QueueFilters, now: datetime) -> QuerySet[Case]:
+def _filtered(filters: QueueFilters, now: datetime, search_scope: Q) -> QuerySet[Case]:
     cases = Case.objects.filter(status__in=QUEUE_STATUSES)
     if filters.platform:
         cases = cases.filter(account__platform__slug=filters.platform)
@@ -240,7 +241,8 @@ def _filtered(filters: QueueFilters, now: datetime) -> QuerySet[Case]:
         elif filters.sla == "ok":
             cases = cases.filter(opened_at__gt=now - target * 0.75)
     if filters.q.strip():
-        cases = cases.filter(_search_condition(filters.q.strip()[:200]))
+        # A search must not tell what a case's text says to someone who may not read it.
+        cases = cases.filter(_search_condition(filters.q.strip()[:200])).filter(search_scope)
     return cases
 
 
@@ -268,10 +270,18 @@ def _with_row_extras(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def case_queue(*, filters: QueueFilters, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue, most important first, starting after `cursor`."""
+def case_queue(
+    *,
+    filters: QueueFilters,
+    cursor: str = "",
+    limit: int = PAGE_SIZE,
+    search_scope: Q | None = None,
+) -> QueuePage:
+    """One page of the queue, most important first, starting after `cursor`. A text search
+    looks only in `search_scope` (moderation.access.visible_cases of the viewer)."""
     now = timezone.now()
-    ordered = _after(_filtered(filters, now), cursor).order_by("-priority", "id")
+    scope = search_scope if search_scope is not None else Q()
+    ordered = _after(_filtered(filters, now, scope), cursor).order_by("-priority", "id")
     if filters.q.strip():
         # Find the page's ids first, then load only those rows with their accounts: a
         # common word matches thousands of cases, and joining them all before the sort is
@@ -289,6 +299,7 @@ def case_queue(*, filters: QueueFilters, cursor: str = "", limit: int = PAGE_SIZ
 
 
 COUNTS_CACHE_SECONDS = 20
+QUEUE_COUNTS_CACHE_KEY = "moderation:queue-counts:v1"
 
 
 def queue_counts(*, use_cache: bool = True) -> dict:
@@ -297,7 +308,7 @@ def queue_counts(*, use_cache: bool = True) -> dict:
     Three grouped scans of the queue; cached briefly because they read every queued case and
     a count a few seconds old is as useful to a moderator as a fresh one.
     """
-    key = "moderation:queue-counts:v1"
+    key = QUEUE_COUNTS_CACHE_KEY
     if use_cache:
         cached = cache.get(key)
         if cached is not None:
@@ -371,6 +382,7 @@ def escalated_cases(*, cursor: str = "", limit: int = PAGE_SIZE) -> QueuePage:
 # --- The case page ------------------------------------------------------------------------
 
 REPORTS_SHOWN = 200
+REPORTS_OPEN = 5  # the newest reports shown unfolded; the others behind "Show N more"
 
 
 def claim_held(*, case_id: int, moderator: User) -> bool:
@@ -412,16 +424,9 @@ def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
         .prefetch_related(Prefetch("evidence", queryset=Evidence.objects.order_by("pk")))
         .order_by("-received_at")[:REPORTS_SHOWN]
     )
-    by_source: OrderedDict[str, list] = OrderedDict()
-    labels = dict(SourceKind.choices)
     for report in reports:
         if report.source_kind == SourceKind.PUBLIC:
             report.contact = reporter_contact_for(viewer, report)  # type: ignore[attr-defined]
-        by_source.setdefault(report.source_kind, []).append(report)
-    groups = [
-        {"kind": kind, "label": labels.get(kind, kind), "reports": items}
-        for kind, items in sorted(by_source.items(), key=lambda kv: kv[0])
-    ]
     linked = []
     if account.phone_numbers:
         linked = list(
@@ -456,11 +461,22 @@ def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
         event.action_label = action_label(event.action)  # type: ignore[attr-defined]
     score, parts = case_score(case, now=now)
     preference = StaffPreference.objects.filter(user=viewer).first()
+    reads_deliveries = can_read_deliveries(viewer)
     return {
         "case": case,
         "account": account,
-        "report_groups": groups,
+        # Newest first; the page shows REPORTS_OPEN of them and folds the rest (issue 16).
+        "reports": reports,
         "reports_shown": len(reports),
+        "reports_open": REPORTS_OPEN,
+        "reports_folded": max(len(reports) - REPORTS_OPEN, 0),
+        "summary": case_summary(case=case),
+        "prior_takedown": account_taken_down(account=account, case_id=case.pk),
+        # Requests and what the operator said are for those who read deliveries.
+        "can_read_deliveries": reads_deliveries,
+        "takedown_requests": list(case.takedown_requests.order_by("issued_at"))
+        if reads_deliveries
+        else [],
         "linked_accounts": linked,
         "earlier_cases": earlier,
         "decisions": decisions,

@@ -26,10 +26,21 @@ def offer_undo(request: HttpRequest, decision: Decision) -> None:
     }
 
 
-def withdraw_undo_offer(request: HttpRequest, decision_id: int) -> None:
+def note_following_case(request: HttpRequest, case_id: int) -> None:
+    """The person went on to `case_id` (claimed for them) after the decision on offer: undoing
+    the decision gives that claim back, so that they do not hold two cases."""
+    offer = request.session.get(SESSION_KEY)
+    if offer:
+        request.session[SESSION_KEY] = {**offer, "following": case_id}
+
+
+def withdraw_undo_offer(request: HttpRequest, decision_id: int) -> int | None:
+    """Drop the offer; the case claimed after the decision, if any (`note_following_case`)."""
     offer = request.session.get(SESSION_KEY)
     if offer and offer.get("decision") == decision_id:
         del request.session[SESSION_KEY]
+        return offer.get("following")
+    return None
 
 
 def undoable_decision(*, case: Case, decisions: Iterable[Decision], user: Any) -> Decision | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -18,6 +19,7 @@ from moderation.dashboard import charts
 from moderation.dashboard.selectors import AGE_BUCKETS, WINDOWS, Dashboard, dashboard_figures
 from moderation.templatetags.saring_dashboard import percent
 from reports.models import SourceKind
+from reports.selectors import graphic_seen_today_totals
 
 AGE_LABELS = {
     "lt1d": gettext_lazy("under 1 day"),
@@ -129,6 +131,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "chart_open_cases": _open_cases_chart(figures),
             "chart_sla": _sla_chart(figures),
             "chart_throughput": _throughput_chart(figures),
+            # Reviewer wellbeing (issue 16): graphic pictures seen today, a total per person.
+            "wellbeing": graphic_seen_today_totals(),
+            "break_threshold": settings.GRAPHIC_DAILY_BREAK_THRESHOLD,
         },
     )
 

@@ -32,7 +32,10 @@
     var section = document.getElementById("reports");
     return section && section.getAttribute("data-keep-blurred") === "true";
   }
+  // Revealing removes only the blur: grayscale (is-gray) stays until the person turns it off
+  // in their evidence settings. A picture shown unblurred (blur-none) has nothing to reveal.
   function reveal(thumb, on) {
+    if (thumb.classList.contains("blur-none")) { return; }
     thumb.classList.toggle("is-blurred", !on);
     thumb.setAttribute("aria-pressed", on ? "true" : "false");
   }

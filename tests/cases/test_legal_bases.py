@@ -37,15 +37,15 @@ def decency_and_terrorism() -> tuple[LegalBasis, LegalBasis]:
     return decency, terrorism
 
 
-def test_it_refuses_a_takedown_under_a_basis_that_does_not_cover_the_category(moderator):
+def test_it_refuses_a_takedown_under_a_basis_that_does_not_cover_the_category(specialist):
     decency, _terrorism = decency_and_terrorism()
     case = CaseFactory(category="terrorism")
-    claimed = case_claim_next(moderator=moderator)
+    claimed = case_claim_next(moderator=specialist)
     with pytest.raises(CaseActionError, match="does not cover the category “Terrorism”"):
         case_decide(
             case_id=case.pk,
             version=claimed.version,
-            user=moderator,
+            user=specialist,
             data=DecisionInput(
                 outcome="propose_takedown",
                 rationale="Recruitment posts for an armed group.",
@@ -58,14 +58,14 @@ def test_it_refuses_a_takedown_under_a_basis_that_does_not_cover_the_category(mo
     assert not Decision.objects.exists()
 
 
-def test_it_records_a_takedown_under_a_basis_that_covers_the_category(moderator):
+def test_it_records_a_takedown_under_a_basis_that_covers_the_category(specialist):
     _decency, terrorism = decency_and_terrorism()
     case = CaseFactory(category="terrorism")
-    claimed = case_claim_next(moderator=moderator)
+    claimed = case_claim_next(moderator=specialist)
     decision = case_decide(
         case_id=case.pk,
         version=claimed.version,
-        user=moderator,
+        user=specialist,
         data=DecisionInput(
             outcome="propose_takedown",
             rationale="Recruitment posts for an armed group.",
@@ -77,10 +77,10 @@ def test_it_records_a_takedown_under_a_basis_that_covers_the_category(moderator)
     assert Case.objects.get(pk=case.pk).status == "proposed"
 
 
-def test_the_decide_view_shows_the_refusal_to_the_moderator(moderator, client_for):
+def test_the_decide_view_shows_the_refusal_to_the_moderator(specialist, client_for):
     decency, _terrorism = decency_and_terrorism()
     case = CaseFactory(category="terrorism")
-    client = client_for(moderator)
+    client = client_for(specialist)
     client.post("/queue/next/")
     response = client.post(
         f"/cases/{case.pk}/decide/",
@@ -98,10 +98,10 @@ def test_the_decide_view_shows_the_refusal_to_the_moderator(moderator, client_fo
     assert Case.objects.get(pk=case.pk).status == "in_review"
 
 
-def test_the_decision_form_suggests_the_bases_that_cover_the_cases_category(moderator, client_for):
+def test_the_decision_form_suggests_the_bases_that_cover_the_cases_category(specialist, client_for):
     decency_and_terrorism()
     case = CaseFactory(category="terrorism")
-    client = client_for(moderator)
+    client = client_for(specialist)
     client.post("/queue/next/")
     html = client.get(f"/cases/{case.pk}/").content.decode()
     groups = dict(re.findall(r'data-basis-group="(\w+)">(.*?)</optgroup>', html, flags=re.DOTALL))

@@ -73,7 +73,7 @@ def test_it_scales_the_overdue_levels_with_the_review_target(settings):
 # --- What a row carries --------------------------------------------------------------
 
 
-def test_a_row_shows_the_latest_report_text_on_one_line_and_the_evidence_still_held():
+def test_a_row_shows_the_latest_report_text_on_one_line_and_the_evidence_still_held(moderator):
     case = CaseFactory(source_kinds="ministry,public", opened_at=NOW - timedelta(hours=3.5))
     older = ReportFactory(case=case, description="Older text", received_at=NOW - timedelta(hours=2))
     ReportFactory(case=case, description="Open BO Jaksel\n  tarif <b>di</b> bio", received_at=NOW)
@@ -83,7 +83,12 @@ def test_a_row_shows_the_latest_report_text_on_one_line_and_the_evidence_still_h
     evidence(older, deleted=True)  # deleted under retention: not counted
 
     with translation.override("en"):
-        html = queue_rows(case_queue(filters=QueueFilters()), case_path="/cases/", selectable=False)
+        html = queue_rows(
+            case_queue(filters=QueueFilters()),
+            case_path="/cases/",
+            selectable=False,
+            viewer=moderator,
+        )
     row = row_of(html, case.pk)
     assert "<bdi>Open BO Jaksel tarif &lt;b&gt;di&lt;/b&gt; bio</bdi>" in row
     assert "Older text" not in row
@@ -100,20 +105,30 @@ def test_a_row_cuts_a_long_report_text():
     assert page.cases[0].snippet == "x" * 160
 
 
-def test_an_overdue_row_says_how_late_with_its_level(settings):
+def test_an_overdue_row_says_how_late_with_its_level(settings, moderator):
     settings.SARING_REVIEW_TARGET_HOURS = 24
     late = CaseFactory(opened_at=NOW - timedelta(days=5))
     with translation.override("en"):
-        html = queue_rows(case_queue(filters=QueueFilters()), case_path="/cases/", selectable=False)
+        html = queue_rows(
+            case_queue(filters=QueueFilters()),
+            case_path="/cases/",
+            selectable=False,
+            viewer=moderator,
+        )
     row = row_of(html, late.pk)
     assert 'class="sla-breached late-3"' in row
     assert "overdue by 4 d" in row and "due in" not in row
 
 
-def test_a_row_reads_in_indonesian():
+def test_a_row_reads_in_indonesian(moderator):
     case = CaseFactory(source_kinds="police,public", opened_at=NOW - timedelta(days=3))
     with translation.override("id"):
-        html = queue_rows(case_queue(filters=QueueFilters()), case_path="/cases/", selectable=False)
+        html = queue_rows(
+            case_queue(filters=QueueFilters()),
+            case_path="/cases/",
+            selectable=False,
+            viewer=moderator,
+        )
     row = row_of(html, case.pk)
     assert "Kepolisian, Masyarakat" in row
     assert ">3 hari</time>" in row

@@ -182,6 +182,28 @@ def test_the_message_says_what_was_decided_and_offers_the_undo(moderator, client
     assert 'class="undo-offer"' not in client.get("/queue/").content.decode()
 
 
+def test_an_undo_from_the_next_case_gives_that_case_back_to_the_queue(moderator, client_for):
+    first = CaseFactory(priority=90)
+    second = CaseFactory(priority=50)
+    client = client_for(moderator)
+    client.post("/queue/next/")
+    response = client.post(
+        f"/cases/{first.pk}/decide/",
+        {"outcome": "dismiss", "version": 2, "rationale": "Satire.", "then": "next"},
+    )
+    assert response["Location"] == f"/cases/{second.pk}/"
+    assert Case.objects.get(pk=second.pk).claimed_by == moderator
+    decision = Decision.objects.get(case=first)
+
+    client.post(f"/cases/{first.pk}/decisions/{decision.pk}/undo/")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == "in_review" and first.claimed_by == moderator
+    assert second.status == "open" and second.claimed_by is None
+    released = AuditEvent.objects.get(action="case.released", subject_id=str(second.pk))
+    assert released.data["reason"] == "undo"
+
+
 def test_the_undo_view_shows_a_refusal_after_the_window(moderator, client_for):
     decision = propose(moderator)
     age(decision, 61)

@@ -52,3 +52,32 @@ def test_a_moderator_undoes_a_takedown_proposal_within_the_window(page, site_ser
     # Leave the case page (its heartbeat and leave beacon) before the database is flushed.
     page.goto(f"{site_server.url}/queue/")
     page.wait_for_load_state("networkidle")
+
+
+def test_undo_is_refused_once_the_window_has_passed(page, site_server, settings):
+    settings.DECISION_UNDO_SECONDS = 2
+    UserFactory(username="dewi", roles=[Role.MODERATOR])
+    case = CaseFactory(priority=80, category="prostitution")
+    ReportFactory(case=case, description="Open BO Jaksel, tarif di bio")
+
+    sign_in(page, site_server.url, "dewi")
+    page.goto(f"{site_server.url}/cases/{case.pk}/")
+    page.get_by_role("button", name="Claim this case").click()
+    page.wait_for_url(re.compile(rf"/cases/{case.pk}/$"))
+    page.locator("body").press("d")
+    page.fill("#dismiss-rationale", "An ordinary dating profile.")
+    page.locator("#decide-dismiss").get_by_label("Back to the queue").check()
+    page.get_by_role("button", name="Dismiss the case").click()
+    page.wait_for_url(re.compile(r"/queue/$"))
+    offer = page.locator(".undo-offer")
+    assert f"case #{case.pk}" in offer.inner_text()
+    page.wait_for_timeout(2500)  # the window (2 s here) runs out with the offer still shown
+
+    offer.get_by_role("button", name="Undo").click()
+    page.wait_for_url(re.compile(rf"/cases/{case.pk}/$"))
+    assert "The time to undo this decision has passed." in page.locator(".messages").inner_text()
+    case.refresh_from_db()
+    assert case.status == Case.Status.DISMISSED
+    assert Decision.objects.get(case=case).withdrawn_at is None
+    page.goto(f"{site_server.url}/queue/")
+    page.wait_for_load_state("networkidle")

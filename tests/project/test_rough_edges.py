@@ -89,6 +89,14 @@ def test_the_404_page_is_the_sites_with_the_way_to_sign_in():
     assert 'href="/login/"' in html
 
 
+def test_the_400_page_is_the_sites_translated_with_the_way_back():
+    response = Client().get("/login/", HTTP_HOST="not-ours.example", **INDONESIAN)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'class="topbar"' in html
+    assert "Permintaan tidak valid" in html and "Bad request" not in html
+
+
 def test_the_500_page_renders_without_asking_the_database():
     request = RequestFactory().get("/queue/")
     with translation.override("id"), CaptureQueriesContext(connection) as queries:
@@ -175,6 +183,27 @@ def test_a_case_history_shows_what_happened_in_words_not_codes(moderator, client
     html = client_for(moderator).get(f"/cases/{case.pk}/", **INDONESIAN).content.decode()
     assert "Sudah diambil" in html
     assert "case.claimed" not in html
+
+
+def test_every_action_the_code_records_has_a_readable_label():
+    """Every audit action code written in the code (action="…", the admin's `audit_action`
+    with .created/.changed, the decision outcomes) is in ACTION_LABELS."""
+    from pathlib import Path
+
+    from moderation.audit.actions import ACTION_LABELS
+    from moderation.models import Decision
+
+    root = Path(__file__).resolve().parents[2]
+    codes: set[str] = set()
+    for app in ("accounts", "config", "moderation", "reports", "signin"):
+        for path in (root / app).rglob("*.py"):
+            text = path.read_text()
+            codes |= set(re.findall(r'action="([a-z_0-9]+\.[a-z_0-9]+)"', text))
+            for prefix in re.findall(r'audit_action = "([a-z_]+)"', text):
+                codes |= {f"{prefix}.created", f"{prefix}.changed"}
+    codes |= {f"decision.{outcome}" for outcome in Decision.Outcome.values}
+    assert len(codes) > 40  # the scan found the code's actions
+    assert sorted(codes - set(ACTION_LABELS)) == []
 
 
 def test_an_action_without_a_label_is_shown_as_its_code():

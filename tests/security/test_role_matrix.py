@@ -196,6 +196,11 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:case_release":      row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
     "moderation:case_reassign":     row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         403,      LOGIN, method="POST"),
     "moderation:evidence_preference": row(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403,          403,      LOGIN, method="POST"),
+    # Reviewer wellbeing (issue 16): everyone who sees evidence has their own settings page
+    # and may hide today's break prompt.
+    "moderation:evidence_settings": row(LOGIN, OK,        OK,        OK,       403,          403,      LOGIN),
+    "moderation:wellbeing_break_dismiss": [row(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403,     403,      LOGIN, method="POST"),
+                                     row(405,   405,       405,       405,      405,          405,      405)],
     # --- Four-eyes approvals and takedown requests.
     "moderation:approvals":         row(LOGIN, 403,       OK,        403,      403,          403,      LOGIN),
     "moderation:approvals_bulk_approve": row(LOGIN, 403,  (REDIRECT, 400), 403, 403,         403,      LOGIN, method="POST"),
@@ -492,3 +497,94 @@ def test_a_signed_in_person_without_the_admin_role_gets_a_403_at_the_admin_not_a
     response = client.get("/admin/", follow=True)
     assert response.status_code == 403
     assert [url for url, _ in response.redirect_chain] == ["/admin/login/?next=/admin/"]
+
+
+# --- Restricted categories (issue 16) -------------------------------------------------------
+# The same walk over a case in a restricted category (CSAM): every URL about one case, and
+# its evidence, for each reviewing or auditing role with and without the Specialist role. A
+# specialist gets what EXPECTED gives their base role; anyone else gets 403 where the URL
+# shows or acts on the case's content (RESTRICTED_GATED), and what EXPECTED says elsewhere.
+RESTRICTED_ROLES = {
+    # name: (base role in ROLES, also a specialist)
+    "moderator": ("moderator", False),
+    "specialist_moderator": ("moderator", True),
+    "supervisor": ("supervisor", False),
+    "specialist_supervisor": ("supervisor", True),
+    "auditor": ("auditor", False),
+    "specialist_auditor": ("auditor", True),
+}
+RESTRICTED_GATED = {
+    "reports:evidence",
+    "moderation:case",
+    "moderation:case_claim",
+    "moderation:case_heartbeat",
+    "moderation:case_leave",
+    "moderation:case_decide",
+    "moderation:decision_undo",
+    "moderation:case_note",
+    "moderation:case_release",
+    "moderation:case_reassign",
+}
+# URLs about one case that stay open to non-specialists, and why.
+RESTRICTED_OPEN = {
+    # A legal hold keeps evidence from retention; setting it needs no look at the content.
+    "moderation:case_legal_hold": "no content shown or changed",
+    # Auditors audit every decision; the page hides the reports' texts from non-specialists.
+    "moderation:audit_case": "decisions auditable, report texts hidden",
+}
+
+
+def case_endpoints() -> list[Endpoint]:
+    return [e for e in endpoints() if "case_id" in e.params or e.key == "moderation:audit_case"]
+
+
+def test_every_url_about_one_case_is_classified_for_restricted_categories():
+    keys = {e.key for e in case_endpoints()}
+    unclassified = sorted(keys - RESTRICTED_GATED - set(RESTRICTED_OPEN))
+    assert not unclassified, f"classify in RESTRICTED_GATED or RESTRICTED_OPEN: {unclassified}"
+
+
+@pytest.mark.parametrize("name", list(RESTRICTED_ROLES))
+def test_only_specialists_open_a_restricted_case_and_its_evidence(world, client_for, name):
+    from accounts.categories import Category
+    from config.roles import Role
+    from moderation.models import Case
+
+    Case.objects.filter(pk=world.report.case_id).update(category=Category.CHILD_SEXUAL_ABUSE)
+    base, specialist = RESTRICTED_ROLES[name]
+    roles = {"moderator": Role.MODERATOR, "supervisor": Role.SUPERVISOR, "auditor": Role.AUDITOR}
+    user = UserFactory(
+        username=f"r-{name}", roles=[roles[base], *([Role.SPECIALIST] if specialist else [])]
+    )
+
+    def client() -> Client:
+        signed_in = client_for(user)
+        signed_in.raise_request_exception = False
+        return signed_in
+
+    shared = client()
+    classified = [
+        (e, rule)
+        for e in [*case_endpoints(), *[e for e in endpoints() if e.key == "reports:evidence"]]
+        for rule in expectation(e.key) or []
+    ]
+    classified.sort(key=lambda pair: pair[1].method != "GET")
+    failures = []
+    for endpoint, rule in classified:
+        path = fill(endpoint, rule, world)
+        expected = rule.outcomes[ROLES.index(base)]
+        if not specialist and endpoint.key in RESTRICTED_GATED and expected != 405:
+            expected = 403  # a wrong method is still refused as such first
+        elif endpoint.key == "moderation:case_heartbeat" and expected == (204, 409):
+            expected = (204, 409, OK)  # holding no claim here, the page is told it is lost
+        send = getattr(shared if rule.method == "GET" else client(), rule.method.lower())
+        with transaction.atomic():
+            response = send(path, rule.data or {})
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+        if not outcome_holds(expected, response, rule.method):
+            failures.append(
+                f"{rule.method} {path} [{endpoint.key}]: expected {expected}, got "
+                f"{response.status_code} {response.get('Location', '')}"
+            )
+    assert not failures, f"{name}:\n  " + "\n  ".join(failures)

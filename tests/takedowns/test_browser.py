@@ -60,7 +60,7 @@ def test_it_approves_in_the_browser_and_the_operators_callback_takes_the_account
         assert cells[1:3] == ["1", "1"]
         assert cells[3].startswith("100.0 %")
         assert page.locator(f"tr[data-request='{request.pk}']").inner_text().count("Taken down")
-        page.locator(f"tr[data-request='{request.pk}'] a").click()
+        page.locator(f"tr[data-request='{request.pk}'] a[href^='/takedowns/']").click()
         page.wait_for_url(re.compile(str(request.pk)))
         history = page.locator("#deliveries").inner_text()
         assert "acknowledged" in history and "201" in history

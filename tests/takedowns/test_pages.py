@@ -97,7 +97,7 @@ def test_it_lists_proposals_urgent_first_then_oldest_with_evidence_blurred(
     assert order == [urgent.pk, marked.pk, old.pk, new.pk]
     page = response.content.decode()
     assert f'src="/evidence/{evidence.pk}/"' in page
-    assert 'class="evidence-thumb blurred"' in page
+    assert 'class="evidence-thumb blur-strong is-blurred' in page  # the organisation's default
     assert old.rationale in page
     assert "style=" not in page
 
@@ -130,7 +130,10 @@ def test_a_supervisor_approves_another_persons_proposal(
     assert events["approval.approved"].actor_user == supervisor
 
 
-def test_urgent_categories_and_the_urgent_mark_get_four_hours(platform, moderator, supervisor):
+def test_urgent_categories_and_the_urgent_mark_get_four_hours(
+    platform, moderator, specialist_supervisor
+):
+    supervisor = specialist_supervisor  # CSAM and terrorism proposals: a specialist approves
     csam = proposal(moderator=moderator, platform=platform, category="child_sexual_abuse")
     terror = proposal(moderator=moderator, platform=platform, category="terrorism")
     normal = proposal(moderator=moderator, platform=platform, category="fraud")

@@ -27,9 +27,11 @@ from reports.services.intake import ReportInput, payload_hash, reports_receive
 
 DEMO_PASSWORD = "saring-demo-2026"  # noqa: S105 - demo data only, printed by `make run`
 DEMO_STAFF = [
-    ("moderator", "Dewi", "Lestari", [Role.MODERATOR]),
+    # `moderator` and `supervisor` also hold the Specialist role (CSAM and terrorism cases);
+    # `moderator2` and `supervisor2` see that such cases exist, not what is in them.
+    ("moderator", "Dewi", "Lestari", [Role.MODERATOR, Role.SPECIALIST]),
     ("moderator2", "Budi", "Santoso", [Role.MODERATOR]),
-    ("supervisor", "Siti", "Rahmawati", [Role.SUPERVISOR]),
+    ("supervisor", "Siti", "Rahmawati", [Role.SUPERVISOR, Role.SPECIALIST]),
     ("supervisor2", "Agus", "Prasetyo", [Role.SUPERVISOR]),
     ("auditor", "Rina", "Wijaya", [Role.AUDITOR]),
     ("admin", "Hendra", "Gunawan", [Role.ADMINISTRATOR]),
@@ -164,9 +166,9 @@ class Command(BaseCommand):
         self.stdout.write(f"\n  Demo logins (password for all: {DEMO_PASSWORD})")
         for username, first, last, roles in DEMO_STAFF:
             role_names = ", ".join(role.value for role in roles)
-            line = f"    {username:<12} {role_names:<14} {first} {last}"
+            line = f"    {username:<12} {role_names:<22} {first} {last}"
             if username in DEMO_TOTP_SECRETS:
-                line = f"{line:<48} TOTP secret {DEMO_TOTP_SECRETS[username]}"
+                line = f"{line:<56} TOTP secret {DEMO_TOTP_SECRETS[username]}"
             self.stdout.write(line)
 
     def _platforms(self) -> None:

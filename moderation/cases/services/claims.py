@@ -18,7 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from moderation.access import can_review, can_supervise
+from moderation.access import (
+    RESTRICTED_MESSAGE,
+    can_review,
+    can_supervise,
+    may_open_case,
+    visible_cases,
+)
 from moderation.audit import Actor, audit_record
 from moderation.cases.services.errors import CaseActionError, CaseChanged
 from moderation.models import Case
@@ -85,7 +91,7 @@ def case_claim_next(*, moderator: User, ip_address: str | None = None) -> Case |
     with transaction.atomic():
         case = (
             Case.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=Case.Status.OPEN)
+            .filter(visible_cases(moderator), status=Case.Status.OPEN)
             .order_by("-priority", "id")
             .first()
         )
@@ -109,6 +115,8 @@ def case_claim_open(
         raise CaseActionError(_("Only moderators and supervisors claim cases."))
     with transaction.atomic():
         case = _case_for_update(case_id)
+        if not may_open_case(moderator, case):
+            raise CaseActionError(RESTRICTED_MESSAGE)
         if case.status != Case.Status.OPEN or case.version != version:
             raise CaseChanged()
         _claim_move(
@@ -165,11 +173,15 @@ def case_claim_release(
     return case
 
 
-def case_claim_leave(*, case_id: int, moderator: User, ip_address: str | None = None) -> bool:
+def case_claim_leave(
+    *, case_id: int, moderator: User, ip_address: str | None = None, reason: str = "left_page"
+) -> bool:
     """The holder left the case page (closed the tab, went elsewhere): their claim goes back
     to the queue at once instead of when its lease runs out, so an urgent case is not held
     by someone who has gone. Only one's own claim; False when the moderator does not hold
-    the case (anyone else's claim, a case already decided, released or reassigned)."""
+    the case (anyone else's claim, a case already decided, released or reassigned). Also
+    used when an undo takes the person back to the case they had decided (`reason` "undo"):
+    the case claimed for them after it goes back to the queue."""
     with transaction.atomic():
         case = (
             Case.objects.select_for_update(of=("self",))
@@ -184,7 +196,7 @@ def case_claim_leave(*, case_id: int, moderator: User, ip_address: str | None = 
             actor=Actor.staff(moderator),
             action="case.released",
             ip_address=ip_address,
-            extra={"reason": "left_page"},
+            extra={"reason": reason},
         )
     return True
 
@@ -204,6 +216,11 @@ def case_claim_reassign(
         raise CaseActionError(_("A case can only be assigned to a moderator or a supervisor."))
     with transaction.atomic():
         case = _case_for_update(case_id)
+        if not may_open_case(to_user, case):
+            raise CaseActionError(
+                _("%(user)s is not in the Specialist role this case's category needs.")
+                % {"user": to_user.get_username()}
+            )
         if case.status not in (Case.Status.OPEN, Case.Status.IN_REVIEW) or (
             version is not None and case.version != version
         ):

@@ -1,5 +1,5 @@
 """Decisions on cases (issue 4): dismiss, propose a takedown or escalate; notes; a
-reviewer's evidence preference.
+reviewer's evidence preferences (keep blurred; blur level and grayscale, issue 16).
 
 A decision is written by a conditional UPDATE on the case's `version` (the row count says who
 won), so two people deciding the same case at once never both succeed; `Decision` has a
@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -24,9 +25,18 @@ from django.utils.translation import gettext as _
 from accounts.categories import Category, Urgency
 from moderation.access import can_review, can_supervise, decidable_cases
 from moderation.audit import Actor, audit_record
+from moderation.cases.glance import PriorTakedown, account_taken_down
 from moderation.cases.services.claims import claim_lease
 from moderation.cases.services.errors import CaseActionError, CaseChanged
-from moderation.models import Approval, Case, CaseNote, Decision, LegalBasis, StaffPreference
+from moderation.models import (
+    Approval,
+    BlurLevel,
+    Case,
+    CaseNote,
+    Decision,
+    LegalBasis,
+    StaffPreference,
+)
 
 # --- Decisions ----------------------------------------------------------------------------
 
@@ -38,6 +48,8 @@ class DecisionInput:
     category: str = ""
     legal_basis_id: int | None = None
     urgency: str = Urgency.NORMAL
+    # Why take down an account that was already taken down (required then, issue 16).
+    repeat_reason: str = ""
 
 
 NEXT_STATUS: dict[str, str] = {
@@ -103,6 +115,37 @@ def _validate(data: DecisionInput) -> LegalBasis | None:
     return basis
 
 
+def _with_repeat_reason(data: DecisionInput, prior: PriorTakedown | None) -> str:
+    """The rationale to store: a takedown of an account that was already taken down must say
+    why again, and the reason is kept as a labelled paragraph of the rationale (which the
+    approvers, the decision log and the request's summary all read)."""
+    rationale = data.rationale.strip()
+    if prior is None:
+        return rationale
+    reason = data.repeat_reason.strip()
+    if not reason:
+        raise CaseActionError(
+            _(
+                "This account was already taken down. Say why it must be taken down again "
+                "(“Why take it down again?”)."
+            )
+        )
+    return f"{rationale}\n\n{_('Why take it down again?')} {reason}"
+
+
+def _repeat_audit(data: DecisionInput, prior: PriorTakedown | None) -> dict:
+    """What the decision's audit event records of an earlier takedown of the account."""
+    if prior is None:
+        return {}
+    return {
+        "repeat_reason": data.repeat_reason.strip(),
+        "already_taken_down": {
+            "request": str(prior.request.pk) if prior.request else None,
+            "at": prior.taken_down_at.isoformat() if prior.taken_down_at else None,
+        },
+    }
+
+
 def case_decide(
     *,
     case_id: int,
@@ -144,6 +187,10 @@ def case_decide(
             if updated != 1 or seen is None:
                 raise _refusal(case_id=case_id, version=version, user=user)
             case = Case.objects.select_related("account").get(pk=case_id)
+            prior = None
+            if data.outcome == Decision.Outcome.PROPOSE_TAKEDOWN:
+                prior = account_taken_down(account=case.account, case_id=case.pk)
+            rationale = _with_repeat_reason(data, prior)
             decision = Decision.objects.create(
                 case=case,
                 moderator=user,
@@ -151,7 +198,7 @@ def case_decide(
                 category=data.category if basis else "",
                 legal_basis=basis,
                 urgency=data.urgency if basis else Urgency.NORMAL,
-                rationale=data.rationale.strip(),
+                rationale=rationale,
                 case_version=version,
                 batch_id=batch_id,
                 created_at=now,
@@ -170,6 +217,7 @@ def case_decide(
                     "urgency": decision.urgency,
                     "rationale": decision.rationale,
                     "batch_id": str(batch_id) if batch_id else None,
+                    **_repeat_audit(data, prior),
                 },
                 ip_address=ip_address,
             )
@@ -340,24 +388,55 @@ def case_note_add(
     return note
 
 
+class Unchanged(Enum):
+    """A preference left as it is (grayscale's None already means "the organisation's")."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
 def staff_preference_set(
-    *, user: User, keep_evidence_blurred: bool, ip_address: str | None = None
+    *,
+    user: User,
+    keep_evidence_blurred: bool | Unchanged = UNCHANGED,
+    evidence_blur: str | Unchanged = UNCHANGED,
+    evidence_grayscale: bool | None | Unchanged = UNCHANGED,
+    ip_address: str | None = None,
 ) -> StaffPreference:
+    """Change a person's evidence preferences: keep evidence blurred, their blur level ("" =
+    the organisation's default) and grayscale (None = the organisation's default). What is
+    not passed stays; what changed is audited with its values before and after."""
+    if evidence_blur is not UNCHANGED and evidence_blur not in ("", *BlurLevel.values):
+        raise CaseActionError(_("Choose a blur level from the list."))
+    wanted = {
+        field: value
+        for field, value in (
+            ("keep_evidence_blurred", keep_evidence_blurred),
+            ("evidence_blur", evidence_blur),
+            ("evidence_grayscale", evidence_grayscale),
+        )
+        if value is not UNCHANGED
+    }
     with transaction.atomic():
         preference, _created = StaffPreference.objects.select_for_update().get_or_create(user=user)
-        before = preference.keep_evidence_blurred
-        if before == keep_evidence_blurred:
+        before = {
+            field: getattr(preference, field)
+            for field, value in wanted.items()
+            if getattr(preference, field) != value
+        }
+        if not before:
             return preference
-        preference.keep_evidence_blurred = keep_evidence_blurred
-        preference.save(update_fields=["keep_evidence_blurred"])
+        after = {field: wanted[field] for field in before}
+        for field, value in after.items():
+            setattr(preference, field, value)
+        preference.save(update_fields=list(after))
         audit_record(
             actor=Actor.staff(user),
             action="preference.changed",
             subject=preference,
-            data={
-                "before": {"keep_evidence_blurred": before},
-                "after": {"keep_evidence_blurred": keep_evidence_blurred},
-            },
+            data={"before": before, "after": after},
             ip_address=ip_address,
         )
     return preference

@@ -18,11 +18,12 @@ from moderation.access import (
     REVIEWERS,
     can_review,
     can_supervise,
+    case_content_required,
     claim_live,
     may_decide,
 )
 from moderation.cases import selectors
-from moderation.cases.forms import DecisionForm, NoteForm, ReassignForm
+from moderation.cases.forms import DecisionForm, EvidenceSettingsForm, NoteForm, ReassignForm
 from moderation.cases.services import (
     CaseActionError,
     DecisionInput,
@@ -37,12 +38,19 @@ from moderation.cases.services import (
     decision_withdraw,
     staff_preference_set,
 )
-from moderation.cases.undo import offer_undo, undoable_decision, withdraw_undo_offer
+from moderation.cases.undo import (
+    note_following_case,
+    offer_undo,
+    undoable_decision,
+    withdraw_undo_offer,
+)
+from moderation.cases.wellbeing import evidence_tools_for
 from moderation.models import Decision
 
 
 @require_GET
 @role_required(*READERS)
+@case_content_required
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     context = selectors.case_page(case_id=case_id, viewer=request.user)
     if context is None:
@@ -64,12 +72,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         # Everyone who may not decide sees the page read-only.
         can_decide=may_decide(request.user, case),
         undoable=undoable_decision(case=case, decisions=context["decisions"], user=request.user),
+        # Blur, grayscale, today's graphic pictures and the break prompt (issue 16).
+        **evidence_tools_for(user=request.user, session=request.session),
     )
     return render(request, "moderation/cases/case.html", context)
 
 
 @require_POST
 @role_required(*REVIEWERS)
+@case_content_required
 def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
     """Take one particular open case (chosen in the queue) instead of the next one."""
     try:
@@ -88,6 +99,7 @@ def case_claim(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(*REVIEWERS)
+@case_content_required
 def heartbeat(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case page's heartbeat: renews the lease when the person did something on the page
     since the last one (`active=1`, static/js/saring.js); an unattended tab lets the claim
@@ -103,6 +115,7 @@ def heartbeat(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(*REVIEWERS)
+@case_content_required
 def decide(request: HttpRequest, case_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -124,6 +137,7 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
                 category=data["category"] or "",
                 legal_basis_id=data["legal_basis"],
                 urgency=data["urgency"] or "normal",
+                repeat_reason=data["repeat_reason"] or "",
             ),
             ip_address=client_ip(request),
         )
@@ -148,6 +162,7 @@ def _decided(outcome: str, case_id: int) -> str:
 
 @require_POST
 @role_required(*REVIEWERS)
+@case_content_required
 def decision_undo(request: HttpRequest, case_id: int, decision_id: int) -> HttpResponse:
     """The author withdraws their decision within the undo window (the service checks all)."""
     try:
@@ -159,11 +174,19 @@ def decision_undo(request: HttpRequest, case_id: int, decision_id: int) -> HttpR
         )
     except CaseActionError as error:
         messages.error(request, str(error))
+        withdraw_undo_offer(request, decision_id)
     else:
         messages.success(
             request, _("Decision undone: case #%(id)d is back as it was.") % {"id": case_id}
         )
-    withdraw_undo_offer(request, decision_id)
+        following = withdraw_undo_offer(request, decision_id)
+        if following is not None and following != case_id:
+            case_claim_leave(
+                case_id=following,
+                moderator=request.user,
+                ip_address=client_ip(request),
+                reason="undo",
+            )
     return redirect("moderation:case", case_id=case_id)
 
 
@@ -184,11 +207,13 @@ def _after_decision(request: HttpRequest) -> HttpResponse:
     if following is None:
         messages.info(request, _("Nothing left to review: the queue is empty."))
         return redirect("moderation:queue")
+    note_following_case(request, following.pk)
     return redirect("moderation:case", case_id=following.pk)
 
 
 @require_POST
 @role_required(*REVIEWERS)
+@case_content_required
 def leave(request: HttpRequest, case_id: int) -> HttpResponse:
     """The case page was closed or left (a beacon from static/js/case-leave.js): the person's
     own claim goes back to the queue. 204 when released, 409 when they hold no claim here."""
@@ -201,6 +226,7 @@ def leave(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(*REVIEWERS)
+@case_content_required
 def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
     form = NoteForm(request.POST)
     if not form.is_valid():
@@ -220,6 +246,7 @@ def add_note(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SUPERVISOR)
+@case_content_required
 def release(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         version = int(request.POST["version"]) if request.POST.get("version") else None
@@ -239,6 +266,7 @@ def release(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SUPERVISOR)
+@case_content_required
 def reassign(request: HttpRequest, case_id: int) -> HttpResponse:
     form = ReassignForm(request.POST)
     if not form.is_valid():
@@ -269,12 +297,13 @@ def reassign(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 @role_required(*READERS)
 def evidence_preference(request: HttpRequest) -> HttpResponse:
-    staff_preference_set(
-        user=request.user,
-        keep_evidence_blurred=request.POST.get("keep_evidence_blurred") == "on",
-        ip_address=client_ip(request),
-    )
-    messages.success(request, _("Your evidence setting was saved."))
+    """Keep evidence blurred, blur level and grayscale (the case page and My evidence settings)."""
+    form = EvidenceSettingsForm(request.POST)
+    if form.is_valid():
+        staff_preference_set(user=request.user, **form.changes(), ip_address=client_ip(request))
+        messages.success(request, _("Your evidence setting was saved."))
+    else:
+        messages.error(request, _("Choose your evidence settings from the lists."))
     return redirect(safe_next(request, request.POST.get("back"), default=reverse("home")))
 
 

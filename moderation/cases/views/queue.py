@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.http import client_ip, safe_next, wants_partial
 from config.roles import Role, role_required
-from moderation.access import READERS, REVIEWERS, can_review, can_supervise
+from moderation.access import READERS, REVIEWERS, can_review, can_supervise, visible_cases
 from moderation.cases import selectors
 from moderation.cases.forms import BulkDismissForm, QueueFilterForm
 from moderation.cases.services import CaseActionError, case_claim_next, cases_dismiss_bulk
@@ -23,12 +23,16 @@ from moderation.cases.views.rows import queue_rows
 def queue(request: HttpRequest) -> HttpResponse:
     """The page, or with htmx only its results (filters, search and paging swap them)."""
     form = QueueFilterForm(request.GET, platforms=selectors.queue_platforms())
-    page = selectors.case_queue(filters=form.filters(), cursor=request.GET.get("after", ""))
+    page = selectors.case_queue(
+        filters=form.filters(),
+        cursor=request.GET.get("after", ""),
+        search_scope=visible_cases(request.user),
+    )
     supervising = can_supervise(request.user)
     # Rows link to "<case_path><id>/": one reverse() per page, not two per row.
     case_path = reverse("moderation:case", args=[0]).removesuffix("0/")
     context = {
-        "rows": queue_rows(page, case_path=case_path, selectable=supervising),
+        "rows": queue_rows(page, case_path=case_path, selectable=supervising, viewer=request.user),
         "form": form,
         "page": page,
         "filter_query": page.filters.as_query(),

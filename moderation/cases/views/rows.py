@@ -9,6 +9,7 @@ every value that comes from outside (identifiers, names, usernames, report text)
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
@@ -17,6 +18,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from accounts.categories import Category
+from moderation.access import can_see_content
 from moderation.cases.selectors import QueuePage, review_clock
 from reports.models import SourceKind
 
@@ -38,7 +40,10 @@ class ShortDuration:
         return self.days % {"n": minutes // (24 * 60)}
 
 
-def queue_rows(page: QueuePage, *, case_path: str, selectable: bool) -> SafeString:
+def queue_rows(page: QueuePage, *, case_path: str, selectable: bool, viewer: Any) -> SafeString:
+    """The rows; a case in a category the viewer may not open (`can_see_content`) shows
+    that it exists, its account, category, sources and clock, never its text, the account's
+    display name or how much evidence it holds."""
     categories = {value: escape(label) for value, label in Category.choices}
     sources = {value: str(label) for value, label in SourceKind.choices}
     urgent = f' <span class="badge urgent">{escape(_("urgent"))}</span>'
@@ -46,16 +51,22 @@ def queue_rows(page: QueuePage, *, case_path: str, selectable: bool) -> SafeStri
     due_in, overdue = _("due in %(time)s"), _("overdue by %(late)s")
     evidence_label = _("%(n)d pieces of evidence")
     select_label = _("Select case %(id)s")
+    restricted = (
+        f'<td class="snippet restricted"><span class="badge">{escape(_("Restricted"))}</span> '
+        f'<span class="muted">{escape(_("specialists only"))}</span></td>'
+    )
+    may_see = {value: can_see_content(viewer, value) for value, _label in Category.choices}
     path = escape(case_path)
     html = []
     for case in page.cases:
         account = case.account
         clock = review_clock(case.opened_at, now=page.now)
+        visible = may_see.get(case.category, True)
         href = f"{path}{case.pk}/"
         checkbox = ""
         if selectable:
             box = ""
-            if case.status == "open":
+            if case.status == "open" and visible:
                 label = escape(select_label % {"id": case.pk})
                 box = (
                     f'<input type="checkbox" name="selected" value="{case.pk}:{case.version}"'
@@ -64,7 +75,7 @@ def queue_rows(page: QueuePage, *, case_path: str, selectable: bool) -> SafeStri
             checkbox = f"<td>{box}</td>"
         name = (
             f' <span class="muted"><bdi>({escape(account.display_name)})</bdi></span>'
-            if account.display_name
+            if account.display_name and visible
             else ""
         )
         holder = escape(case.claimed_by.get_username()) if case.claimed_by_id else "—"
@@ -80,13 +91,21 @@ def queue_rows(page: QueuePage, *, case_path: str, selectable: bool) -> SafeStri
             if case.evidence_count
             else '<span class="muted">0</span>'
         )
+        text = (
+            f'<td class="snippet" title="{escape(snippet)}"><bdi>{escape(snippet) or "—"}'
+            f"</bdi></td>"
+            if visible
+            else restricted
+        )
+        if not visible:
+            evidence = '<span class="muted">—</span>'
+
         html.append(
             f'<tr data-href="{href}" class="sla-{clock.state} late-{clock.level}">{checkbox}'
             f'<td><a href="{href}">#{case.pk}</a></td>'
             f'<td class="account"><bdi>{escape(account.platform.slug)} · '
             f"{escape(account.identifier)}</bdi>{name}</td>"
-            f'<td class="snippet" title="{escape(snippet)}"><bdi>{escape(snippet) or "—"}'
-            f"</bdi></td>"
+            f"{text}"
             f"<td>{categories.get(case.category, escape(case.category))}"
             f"{urgent if case.urgent else ''}</td>"
             f"<td>{escape(kinds)}</td>"

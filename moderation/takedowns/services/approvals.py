@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.categories import URGENT_CATEGORIES, Category, Urgency
 from accounts.models import ChatAccount
 from config.roles import Role, has_role
+from moderation.access import RESTRICTED_MESSAGE, may_open_case
 from moderation.audit import Actor
 from moderation.models import (
     Approval,
@@ -72,6 +73,8 @@ def _locked_proposal(*, decision_id: int, supervisor: User) -> Decision:
         raise ApprovalRefused(
             _("You cannot decide on your own proposal: another supervisor must (four eyes).")
         )
+    if not may_open_case(supervisor, case):
+        raise ApprovalRefused(str(RESTRICTED_MESSAGE))
     if Approval.objects.filter(decision=decision).exists():
         raise ApprovalRefused(_("This proposal has already been decided."))
     if case.status != Case.Status.PROPOSED:

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.http import client_ip
 from config.roles import Role, role_required
+from moderation.access import may_open_case
+from moderation.cases import evidence_settings_for
 from moderation.takedowns import selectors, services
 from moderation.takedowns.forms import ApproveForm, BulkApproveForm, RejectForm
 
@@ -20,7 +22,10 @@ from moderation.takedowns.forms import ApproveForm, BulkApproveForm, RejectForm
 @role_required(Role.SUPERVISOR)
 def approvals(request: HttpRequest) -> HttpResponse:
     proposals = selectors.proposals_awaiting()
-    return render(request, "moderation/takedowns/approvals.html", {"proposals": proposals})
+    for decision in proposals:  # a restricted case's reports and evidence: specialists only
+        decision.readable = may_open_case(request.user, decision.case)
+    context = {"proposals": proposals, "evidence_look": evidence_settings_for(request.user)}
+    return render(request, "moderation/takedowns/approvals.html", context)
 
 
 @require_POST
