@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -32,7 +32,6 @@ from tests.support.factories import (
     UserFactory,
 )
 from tests.support.takedowns import (
-    RedisServer,
     callback,
     database_url_of_tests,
     outcome,
@@ -191,17 +190,6 @@ def _metric_names_in(expression: str) -> set[str]:
                 name = name.removesuffix(suffix)
         names.add(name)
     return names
-
-
-@pytest.fixture
-def own_redis():
-    """A Redis of this test's own: the heartbeats written here reach no other test."""
-    server = RedisServer().start()
-    try:
-        with override_settings(REDIS_URL=server.url, RQ_QUEUES={"default": {"URL": server.url}}):
-            yield server
-    finally:
-        server.stop()
 
 
 def test_every_metric_the_alert_rules_and_the_dashboard_use_exists(own_redis):

@@ -21,7 +21,6 @@ from config.health import READINESS, heartbeat
 from moderation.models import TakedownRequest
 from tests.support import ROOT
 from tests.support.takedowns import (
-    RedisServer,
     database_url_of_tests,
     platform_for,
     proposal,
@@ -31,17 +30,6 @@ from tests.support.takedowns import (
 
 # The checks run in threads of their own, on connections of their own: they see committed data.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def own_redis():
-    """A Redis of this test's own: no heartbeat or RQ worker of another test is seen."""
-    server = RedisServer().start()
-    try:
-        with override_settings(REDIS_URL=server.url, RQ_QUEUES={"default": {"URL": server.url}}):
-            yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
