@@ -20,12 +20,13 @@ def test_the_roles_exist_after_migrating():
         "Supervisor",
         "Auditor",
         "Administrator",
+        "Specialist",
     }
     from signin.models import StaffRole
 
     # Each role's stable key is bound to its group (what config.roles checks).
     assert dict(StaffRole.objects.values_list("key", "group__name")) == {
-        name: name for name in ("Moderator", "Supervisor", "Auditor", "Administrator")
+        name: name for name in ("Moderator", "Supervisor", "Auditor", "Administrator", "Specialist")
     }
     administrator = Group.objects.get(name="Administrator")
     codenames = set(administrator.permissions.values_list("codename", flat=True))
