@@ -59,6 +59,17 @@ class Case(models.Model):
     legal_hold_reason = models.TextField(
         _("legal hold reason"), blank=True, default="", db_default=""
     )
+    # "Returning" (issue 17): the account's picture, number or profile address matches an
+    # account already taken down; set on arrival (moderation.rings), raises the priority.
+    returning_from = models.ForeignKey(
+        "TakedownRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="returning_cases",
+        verbose_name=_("returning after takedown"),
+    )
+    returning_via = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [
@@ -114,6 +125,26 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.pk}"
+
+
+class AccountRing(models.Model):
+    """Which ring (connected component of the link graph: shared phone number, shared picture,
+    shared profile address) an account belongs to, as last computed by
+    moderation.rings.rings_rebuild. Only accounts in a ring of two or more have a row; `ring`
+    is the smallest account id in it."""
+
+    account = models.OneToOneField(
+        ChatAccount, primary_key=True, on_delete=models.CASCADE, related_name="ring_membership"
+    )
+    ring = models.BigIntegerField()
+    size = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["ring"], name="accountring_ring_idx")]
+
+    def __str__(self) -> str:
+        return f"Account {self.account_id} in ring {self.ring}"
 
 
 class CaseNote(models.Model):

@@ -168,6 +168,92 @@ class Evidence(models.Model):
         return self.content_type in INLINE_IMAGE_TYPES
 
 
+# PDQ (Meta's perceptual hash, 256 bits) is kept as four signed 64-bit words, w0 holding bits
+# 0-63. Matching uses multi-index hashing (issue 17, README "Picture hashes"): the 256 bits are
+# cut into 16 chunks of 16 bits, and two hashes within Hamming distance 31 (< 2 x 16) must agree
+# on at least one chunk to within one bit. Each chunk has its own expression index; a query
+# looks up every chunk of the new picture (and its one-bit neighbours) and checks the full
+# distance only on those candidates.
+PDQ_WORDS = ("h0", "h1", "h2", "h3")
+
+
+def pdq_chunk_expression(chunk: int) -> models.Expression:
+    """Chunk `chunk` (0-15) of a stored hash as a 16-bit number: the expression each chunk
+    index is built on, so a query written with it uses the index."""
+    word, shift = PDQ_WORDS[chunk // 4], 16 * (chunk % 4)
+    column = models.F(word)
+    return (column.bitrightshift(shift) if shift else column).bitand(65535)
+
+
+class PictureHash(models.Model):
+    """The PDQ hash of one evidence picture, computed by a Celery task after upload (never in
+    the request). Kept when retention deletes the picture's bytes, so a returning ring is still
+    recognised. A hash below PDQ_QUALITY_MIN is stored but never used to link."""
+
+    evidence = models.OneToOneField(
+        Evidence, primary_key=True, on_delete=models.CASCADE, related_name="picture_hash"
+    )
+    h0 = models.BigIntegerField()
+    h1 = models.BigIntegerField()
+    h2 = models.BigIntegerField()
+    h3 = models.BigIntegerField()
+    quality = models.PositiveSmallIntegerField()  # PDQ's 0-100
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(pdq_chunk_expression(chunk), name=f"picturehash_chunk_{chunk:02d}")
+            for chunk in range(16)
+        ]
+
+    def __str__(self) -> str:
+        return f"PDQ of evidence {self.evidence_id}"
+
+
+class PictureVariants(models.Model):
+    """The other seven dihedral variants (rotations and mirror images) of a picture's PDQ
+    hash, four words each, as pdqhash computes them. A side table: the matched table stays
+    narrow, and a new picture's variants are matched against the stored originals."""
+
+    evidence = models.OneToOneField(
+        Evidence, primary_key=True, on_delete=models.CASCADE, related_name="picture_variants"
+    )
+    words = ArrayField(models.BigIntegerField(), size=28)
+
+    def __str__(self) -> str:
+        return f"PDQ variants of evidence {self.evidence_id}"
+
+
+class PictureLink(models.Model):
+    """Two evidence pictures within PDQ_MATCH_DISTANCE of each other (one of them possibly
+    mirrored or rotated), and the accounts they were reported on (denormalised from
+    evidence -> report -> account, which never changes), so rings are built from one table.
+    One row per pair, the smaller evidence id first."""
+
+    low = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="+")
+    high = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="+")
+    low_account = models.ForeignKey(ChatAccount, on_delete=models.CASCADE, related_name="+")
+    high_account = models.ForeignKey(ChatAccount, on_delete=models.CASCADE, related_name="+")
+    distance = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="picturelink_pair_once"),
+            models.CheckConstraint(
+                condition=models.Q(low__lt=models.F("high")), name="picturelink_low_first"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["high"], name="picturelink_high_idx"),
+            models.Index(fields=["low_account"], name="picturelink_low_account_idx"),
+            models.Index(fields=["high_account"], name="picturelink_high_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evidence {self.low_id} ~ {self.high_id} ({self.distance})"
+
+
 class GraphicEvidenceView(models.Model):
     """That a person was served the bytes of one graphic evidence picture on one WIB day
     (issue 16, "reviewer wellbeing"): the day's count per person is the number of rows. One
