@@ -51,6 +51,27 @@ def normalise_phone(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# At most this many numbers are taken from one report's text: a pasted list of numbers is
+# not one account's contact details.
+PHONES_IN_TEXT_MAX = 5
+
+
+def phones_in_text(text: str, *, limit: int = PHONES_IN_TEXT_MAX) -> tuple[str, ...]:
+    """The valid phone numbers written in a report's free text (an ad's "WA 0812-3456-7890"),
+    as E.164, in order, without repeats: "phone numbers found" on the account (DESIGN.md
+    "ChatAccount"), which link accounts across platforms (issue 17, rings)."""
+    if not text or not any(ch.isdigit() for ch in text):
+        return ()
+    found: list[str] = []
+    for match in phonenumbers.PhoneNumberMatcher(text[:5000], "ID"):
+        number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        if number not in found:
+            found.append(number)
+        if len(found) >= limit:
+            break
+    return tuple(found)
+
+
 def normalise_handle(raw: str) -> str:
     text = unicodedata.normalize("NFKC", raw)
     text = _HANDLE_JUNK.sub("", text).lstrip("@")

@@ -26,6 +26,8 @@ class AccountSighting:
     seen_at: datetime
     display_name: str = ""
     profile_url: str = ""
+    # Numbers written in the report's text (accounts.identifiers.phones_in_text), E.164.
+    phones_found: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[int, str]:
@@ -55,7 +57,7 @@ def chat_accounts_resolve(
             "kind": seen[0].identifier.kind,
             "display_name": next((s.display_name for s in seen if s.display_name), "")[:255],
             "profile_url": next((s.profile_url for s in seen if s.profile_url), "")[:1000],
-            "phone": next((s.identifier.phone for s in seen if s.identifier.phone), None),
+            "phones": _phones_of(seen),
             "first_at": min(s.seen_at for s in seen),
             "last_at": max(s.seen_at for s in seen),
         }
@@ -87,6 +89,16 @@ def chat_accounts_resolve(
     return accounts
 
 
+def _phones_of(seen: list[AccountSighting]) -> list[str]:
+    """The account's numbers in these sightings: its identifier's, then those found in text."""
+    phones: list[str] = []
+    for sighting in seen:
+        for phone in (sighting.identifier.phone, *sighting.phones_found):
+            if phone and phone not in phones:
+                phones.append(phone)
+    return phones
+
+
 _SIGHTINGS = Recordset(
     (
         ("platform_id", "bigint"),
@@ -94,7 +106,7 @@ _SIGHTINGS = Recordset(
         ("kind", "text"),
         ("display_name", "text"),
         ("profile_url", "text"),
-        ("phone", "text"),
+        ("phones", "jsonb"),
         ("first_at", "timestamptz"),
         ("last_at", "timestamptz"),
     )
@@ -104,7 +116,7 @@ INSERT INTO accounts_chataccount
     (platform_id, identifier, identifier_kind, display_name, profile_url, phone_numbers,
      first_reported_at, last_reported_at, status, created_at, updated_at)
 SELECT v.platform_id, v.identifier, v.kind, v.display_name, v.profile_url,
-       CASE WHEN v.phone IS NULL THEN '{{}}'::varchar[] ELSE ARRAY[v.phone]::varchar[] END,
+       ARRAY(SELECT jsonb_array_elements_text(v.phones))::varchar[],
        v.first_at, v.last_at, 'under_review', %s, %s
   FROM {_SIGHTINGS.source}
  ORDER BY v.platform_id, v.identifier
@@ -116,7 +128,7 @@ _SEEN = Recordset(
         ("id", "bigint"),
         ("display_name", "text"),
         ("profile_url", "text"),
-        ("phone", "text"),
+        ("phones", "jsonb"),
         ("first_at", "timestamptz"),
         ("last_at", "timestamptz"),
     )
@@ -125,9 +137,9 @@ _ACCOUNTS_UPDATE = f"""
 UPDATE accounts_chataccount AS a
    SET first_reported_at = LEAST(a.first_reported_at, v.first_at),
        last_reported_at = GREATEST(a.last_reported_at, v.last_at),
-       phone_numbers = CASE
-           WHEN v.phone IS NULL OR v.phone = ANY(a.phone_numbers) THEN a.phone_numbers
-           ELSE a.phone_numbers || v.phone::varchar END,
+       phone_numbers = a.phone_numbers || ARRAY(
+           SELECT p FROM jsonb_array_elements_text(v.phones) WITH ORDINALITY AS n(p, i)
+            WHERE p <> ALL(a.phone_numbers) ORDER BY i)::varchar[],
        display_name = CASE WHEN a.display_name = '' THEN v.display_name ELSE a.display_name END,
        profile_url = CASE WHEN a.profile_url = '' THEN v.profile_url ELSE a.profile_url END,
        updated_at = %s

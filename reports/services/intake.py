@@ -19,7 +19,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.categories import Category
-from accounts.identifiers import Identifier, IdentifierError, normalise_identifier
+from accounts.identifiers import (
+    Identifier,
+    IdentifierError,
+    normalise_identifier,
+    phones_in_text,
+)
 from accounts.models import Platform
 from accounts.services import AccountSighting, chat_accounts_resolve
 from config.recordset import Recordset
@@ -329,6 +334,7 @@ def _receive(
                 seen_at=item.received_at or now,
                 display_name=item.display_name,
                 profile_url=item.profile_url,
+                phones_found=phones_in_text(f"{item.display_name}\n{item.description}"),
             )
             for _, item in fresh
         ]
