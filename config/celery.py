@@ -17,6 +17,7 @@ app.autodiscover_tasks(
         "moderation.dashboard",
         "moderation.audit",
         "moderation.retention",
+        "moderation.rings",
         "reports",
     ],
     related_name="tasks",

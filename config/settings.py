@@ -436,6 +436,19 @@ CELERY_BEAT_SCHEDULE["moderation-priorities-refresh"] = {
     "schedule": 900.0,
 }
 
+# --- Rings (issue 17; moderation/rings, README "Rings") --------------------------------------
+# A picture whose links reach more than this many other accounts is "stock" (a stock photo, a
+# logo): shown as a common picture, it joins no accounts into a ring. The same for a phone
+# number or profile address held by more than RING_STOCK_PHONE_ACCOUNTS accounts.
+RING_STOCK_PICTURE_ACCOUNTS = env_int("RING_STOCK_PICTURE_ACCOUNTS", 10, minimum=1)
+RING_STOCK_PHONE_ACCOUNTS = env_int("RING_STOCK_PHONE_ACCOUNTS", 25, minimum=2)
+# How often beat recomputes every ring (new picture links also ask for a rebuild soon).
+RING_REBUILD_SECONDS = env_int("RING_REBUILD_SECONDS", 300, minimum=10)
+CELERY_BEAT_SCHEDULE["moderation-rings-rebuild"] = {
+    "task": "moderation.rings_rebuild",
+    "schedule": float(RING_REBUILD_SECONDS),
+}
+
 # --- Long jobs (exports, imports) that never hang (config/jobguard.py) ------------------------
 # A running job stamps its heartbeat this often; one silent for JOB_STALE_SECONDS lost its
 # worker and is marked failed (beat checks every JOB_REAP_INTERVAL_SECONDS), to be retried.
@@ -506,6 +519,28 @@ PUBLIC_REPORT_RATE_PER_HOUR = env_int("PUBLIC_REPORT_RATE_PER_HOUR", 10, minimum
 # 0.53 s of CPU (bench/captcha.py, 2026-12-04 16:37 UTC, 2 cores); the former default of
 # 50,000 cost a bot milliseconds.
 ALTCHA_MAX_NUMBER = env_int("ALTCHA_MAX_NUMBER", 500_000, minimum=10)
+
+# --- Picture hashes (issue 17; reports/pdq.py, README "Picture hashes") ----------------------
+# Two pictures whose PDQ hashes (one of them possibly mirrored or rotated) differ by at most
+# this many of their 256 bits are linked. Matching uses 16 indexes of 16-bit chunks and looks
+# each chunk up within one bit (multi-index hashing), which finds every match up to 31 bits
+# and not beyond: a larger distance would miss matches silently, so it is refused.
+PDQ_MATCH_DISTANCE = env_int("PDQ_MATCH_DISTANCE", 31, minimum=0)
+if PDQ_MATCH_DISTANCE > 31:
+    raise ImproperlyConfigured(
+        f"PDQ_MATCH_DISTANCE={PDQ_MATCH_DISTANCE}: at most 31. The picture index finds every "
+        "match up to 31 bits and would miss matches further apart (README, Picture hashes)."
+    )
+# PDQ's quality (0-100) below which a hash is kept but never used to link: too little detail
+# (a flat colour, a screenshot of plain text) to tell pictures apart.
+PDQ_QUALITY_MIN = env_int("PDQ_QUALITY_MIN", 50, minimum=0)
+# Beat hashes evidence pictures that have no hash yet (a lost task, evidence stored before
+# hashing existed) every minute, this many per run.
+PDQ_SWEEP_BATCH = env_int("PDQ_SWEEP_BATCH", 50, minimum=1)
+CELERY_BEAT_SCHEDULE["reports-pictures-hash-pending"] = {
+    "task": "reports.pictures_hash_pending",
+    "schedule": 60.0,
+}
 
 # --- The audit log: sealing, signed checkpoints, the witness (issue 13) -------------------------
 # moderation/audit/services/log.py and checkpoints.py. The signing key is a file the database

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from moderation.audit import views as audit
-from moderation.cases.views import case, queue, wellbeing
+from moderation.cases.views import case, queue, ring, wellbeing
 from moderation.dashboard import views as dashboard
 from moderation.lookup import views as lookup
 from moderation.retention import views as retention
@@ -15,6 +15,7 @@ app_name = "moderation"
 urlpatterns = [
     *queue.urlpatterns,
     *case.urlpatterns,
+    *ring.urlpatterns,  # acting on a case's ring: batch takedown proposals
     *wellbeing.urlpatterns,  # evidence settings and the break prompt
     *approvals.urlpatterns,  # supervisors
     *requests.urlpatterns,  # supervisors act, auditors read

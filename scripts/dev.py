@@ -449,7 +449,16 @@ def test(args: list[str]) -> int:
 
 
 # Every benchmark, in the order `make bench` runs them; each prints one JSON object last.
-BENCHMARKS = ("intake", "queue", "delivery", "export", "dashboard", "captcha")
+BENCHMARKS = (
+    "intake",
+    "queue",
+    "delivery",
+    "export",
+    "dashboard",
+    "captcha",
+    "pictures",
+    "rings",
+)
 RESULTS = ROOT / "bench" / "results" / "latest.jsonl"
 
 

@@ -37,6 +37,7 @@ ACTION_LABELS = {
     "case.note_added": _("Note added"),
     "case.reassigned": _("Reassigned"),
     "case.released": _("Claim released"),
+    "case.returning": _("Flagged returning: matches an account already taken down"),
     "case.status_changed": _("Status changed"),
     "decision.dismiss": _("Dismissed"),
     "decision.escalate": _("Escalated"),

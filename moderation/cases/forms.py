@@ -102,9 +102,9 @@ class ReassignForm(forms.Form):
     to_user = forms.CharField(max_length=150)
 
 
-class BulkDismissForm(forms.Form):
-    reason = forms.CharField(max_length=10_000)
-    # "case id:version" pairs, one per selected row.
+class SelectedCasesForm(forms.Form):
+    """A selection of cases as "case id:version" pairs, one per ticked checkbox."""
+
     selected = forms.MultipleChoiceField(required=True)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -119,6 +119,21 @@ class BulkDismissForm(forms.Form):
             if case_id.isdigit() and version.isdigit():
                 pairs[int(case_id)] = int(version)
         return pairs
+
+
+class BulkDismissForm(SelectedCasesForm):
+    reason = forms.CharField(max_length=10_000)
+
+
+class RingProposalForm(SelectedCasesForm):
+    """One takedown proposal for several cases of a ring (issue 17): the fields of a single
+    proposal (DecisionForm's), which the decision service checks for each case."""
+
+    category = forms.ChoiceField(choices=Category.choices)
+    legal_basis = forms.IntegerField()
+    urgency = forms.ChoiceField(required=False, choices=Urgency.choices)
+    rationale = forms.CharField(max_length=10_000)
+    repeat_reason = forms.CharField(required=False, max_length=2000)
 
 
 GRAYSCALE_CHOICES = {"": None, "on": True, "off": False}

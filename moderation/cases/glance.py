@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 
 from accounts.models import ChatAccount
 from moderation.models import Case, TakedownRequest
+from moderation.rings import takedowns_confirmed
 from reports.models import Evidence, Report, SourceKind
 
 StrOrPromise = str | Promise
@@ -103,12 +104,12 @@ class PriorTakedown:
 
 def account_taken_down(*, account: ChatAccount, case_id: int) -> PriorTakedown | None:
     """Whether the account of case `case_id` was already taken down: an operator confirmed a
-    takedown request of another case of the account, or the account's status says it is
-    taken down. A new takedown of such an account must say why again (`case_decide`)."""
+    takedown request of another case of the account (`takedowns_confirmed`, the one rule,
+    which returning accounts follow too), or the account's status says it is taken down. A
+    new takedown of such an account must say why again (`case_decide`)."""
     request = (
-        TakedownRequest.objects.filter(
-            account_id=account.pk, status=TakedownRequest.Status.TAKEN_DOWN
-        )
+        takedowns_confirmed()
+        .filter(account_id=account.pk)
         .exclude(case_id=case_id)
         .order_by(F("resolved_at").desc(nulls_last=True), "-issued_at")
         .first()

@@ -42,6 +42,9 @@ REPORTER_POINTS = 8.0  # per doubling of distinct reporters
 # counts as one): a crowd, or one person with many e-mail addresses, cannot outvote the police.
 PUBLIC_REPORTERS_MAX = 3
 URGENT_POINTS = 25.0
+# The account matches an account already taken down (issue 17, moderation.rings): the same
+# operator back under a new name, which a moderator should see before the operator spreads.
+RETURNING_POINTS = 20.0
 AGE_POINTS_PER_DAY = 4.0
 AGE_POINTS_MAX = 30.0
 
@@ -79,14 +82,16 @@ def case_priority(
     urgent: bool,
     opened_at: datetime,
     now: datetime,
+    returning: bool = False,
 ) -> tuple[float, list[PriorityPart]]:
     """The case's score and the parts that make it up, largest first.
 
     Severity of the category dominates, so a CSAM report from the public outranks a fraud
     report from the police; source weight and the number of distinct reporters (log-scaled,
     so a flood of duplicates cannot swamp the queue) order cases within a category; an
-    urgent flag adds a fixed jump; age adds points linearly up to a cap, so that old cases
-    rise slowly and nothing starves.
+    urgent flag adds a fixed jump, and so does an account returning after a takedown (its
+    number, picture or profile address matches an account already taken down); age adds
+    points linearly up to a cap, so that old cases rise slowly and nothing starves.
     """
     # The labels are lazy: they are read in the language of the page that shows them.
     categories, sources = dict(Category.choices), dict(SourceKind.choices)
@@ -111,6 +116,10 @@ def case_priority(
     ]
     if urgent:
         parts.append(PriorityPart(_("Marked urgent"), URGENT_POINTS))
+    if returning:
+        parts.append(
+            PriorityPart(_("Returning: matches an account already taken down"), RETURNING_POINTS)
+        )
     age_days = max((now - opened_at).total_seconds(), 0) / 86400
     parts.append(
         PriorityPart(
@@ -124,7 +133,8 @@ def case_priority(
 
 def case_score(case: Any, *, now: datetime) -> tuple[float, list[PriorityPart]]:
     """`case_priority` of a case as stored (its denormalised category, sources, reporters,
-    urgency and opening time): what the queue sorts by and what the case page explains."""
+    urgency, returning flag and opening time): what the queue sorts by and what the case
+    page explains."""
     return case_priority(
         category=case.category,
         source_kinds={kind for kind in case.source_kinds.split(",") if kind},
@@ -132,6 +142,7 @@ def case_score(case: Any, *, now: datetime) -> tuple[float, list[PriorityPart]]:
         urgent=case.urgent,
         opened_at=case.opened_at,
         now=now,
+        returning=case.returning_from_id is not None,
     )
 
 

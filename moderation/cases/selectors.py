@@ -38,6 +38,7 @@ from moderation.cases.glance import account_taken_down, case_summary
 from moderation.cases.priority import case_score
 from moderation.keyset import BadCursor, cursor_decode, cursor_encode
 from moderation.models import AuditEvent, Case, CaseNote, Decision, LegalBasis, StaffPreference
+from moderation.rings import ring_for_case
 from reports.access import reporter_contact_for
 from reports.models import Evidence, Report, SourceKind
 
@@ -104,6 +105,13 @@ QUEUE_ROW_FIELDS = [
     "account__platform__slug",
     "account__platform__name",
     "claimed_by__username",
+    # The "Returning" badge (issue 17): the old takedown, its case and its account.
+    "returning_via",
+    "returning_from__case_id",
+    "returning_from__resolved_at",
+    "returning_from__updated_at",
+    "returning_from__account__identifier",
+    "returning_from__platform__slug",
 ]
 # How much of a case's report text the queue row carries (the row shows one line of it).
 SNIPPET_CHARS = 160
@@ -290,7 +298,12 @@ def case_queue(
         ordered = Case.objects.filter(id__in=page_ids).order_by("-priority", "id")
     rows = list(
         _with_row_extras(
-            ordered.select_related("account__platform", "claimed_by").only(*QUEUE_ROW_FIELDS)
+            ordered.select_related(
+                "account__platform",
+                "claimed_by",
+                "returning_from__account",
+                "returning_from__platform",
+            ).only(*QUEUE_ROW_FIELDS)
         )[: limit + 1]
     )
     more = len(rows) > limit
@@ -472,6 +485,8 @@ def case_page(*, case_id: int, viewer: User) -> dict[str, Any] | None:
         "reports_folded": max(len(reports) - REPORTS_OPEN, 0),
         "summary": case_summary(case=case),
         "prior_takedown": account_taken_down(account=account, case_id=case.pk),
+        # The other reported accounts linked to this one, and what they share (issue 17).
+        "ring": ring_for_case(case=case, viewer=viewer),
         # Requests and what the operator said are for those who read deliveries.
         "can_read_deliveries": reads_deliveries,
         "takedown_requests": list(case.takedown_requests.order_by("issued_at"))

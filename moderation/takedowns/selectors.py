@@ -3,7 +3,7 @@ Writes live in moderation.takedowns.services."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -70,6 +70,44 @@ def proposals_awaiting(*, limit: int = 100) -> QuerySet[Decision]:
         )
         .order_by("-is_urgent", "created_at", "id")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class ProposalGroup:
+    """Proposals shown together on the approvals page: one alone, or the proposals of one
+    ring batch (issue 17, one `batch_id`), each still approved or rejected on its own."""
+
+    batch_id: UUID | None
+    proposals: list[Decision]
+
+    @property
+    def is_batch(self) -> bool:
+        return self.batch_id is not None and len(self.proposals) > 1
+
+    @property
+    def first(self) -> Decision:
+        return self.proposals[0]
+
+    @property
+    def proposers(self) -> list[str]:
+        """Who proposed (one person for a batch made in one step), in order, once each."""
+        return list(dict.fromkeys(d.moderator.get_username() for d in self.proposals))
+
+
+def proposals_grouped(proposals: Iterable[Decision]) -> list[ProposalGroup]:
+    """`proposals` (in the approvals page's order) with those sharing a batch id brought
+    together where the first of them stands; a proposal without one is a group of its own."""
+    groups: list[ProposalGroup] = []
+    batches: dict[UUID, ProposalGroup] = {}
+    for decision in proposals:
+        if decision.batch_id is None:
+            groups.append(ProposalGroup(None, [decision]))
+        elif decision.batch_id in batches:
+            batches[decision.batch_id].proposals.append(decision)
+        else:
+            batches[decision.batch_id] = ProposalGroup(decision.batch_id, [decision])
+            groups.append(batches[decision.batch_id])
+    return groups
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from moderation.audit import Actor, audit_record
 from reports.models import IMAGE_FORMATS, Evidence, Report, SourceOrganisation
+from reports.services.pictures import picture_hash_enqueue
 
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 # About 40 megapixels: larger than any phone screenshot, far smaller than a decompression
@@ -153,4 +154,6 @@ def evidence_store(
             },
             ip_address=ip_address,
         )
+        # Hashed by a worker (issue 17), once the evidence is there for it to read.
+        transaction.on_commit(lambda: picture_hash_enqueue([evidence.pk]))
     return evidence

@@ -1,4 +1,4 @@
-// The decision form's legal basis list: when the moderator changes the takedown's category,
+// The decision forms' legal basis lists: when the moderator changes the takedown's category,
 // the bases that cover it move to the "suggested" group (the server refuses the others).
 (function () {
   "use strict";
@@ -13,10 +13,14 @@
       if (!covers && option.selected) basis.value = "";
     });
   }
+  // The single proposal's form, and the ring card's batch of proposals (issue 17).
+  var PAIRS = [["takedown-category", "takedown-basis"], ["ring-category", "ring-basis"]];
   document.addEventListener("DOMContentLoaded", function () {
-    var category = document.getElementById("takedown-category");
-    var basis = document.getElementById("takedown-basis");
-    if (!category || !basis) return;
-    category.addEventListener("change", function () { regroup(category.value, basis); });
+    PAIRS.forEach(function (ids) {
+      var category = document.getElementById(ids[0]);
+      var basis = document.getElementById(ids[1]);
+      if (!category || !basis) return;
+      category.addEventListener("change", function () { regroup(category.value, basis); });
+    });
   });
 })();

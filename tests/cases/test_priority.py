@@ -1,6 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
-from moderation.cases.priority import case_priority
+from moderation.cases.priority import RETURNING_POINTS, case_priority
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -58,3 +58,18 @@ def test_it_explains_the_score_with_parts_that_add_up():
     assert round(sum(p.points for p in parts), 2) == total
     assert any("urgent" in p.label for p in parts)
     assert parts == sorted(parts, key=lambda p: p.points, reverse=True)
+
+
+def test_a_returning_account_adds_its_points_with_its_reason():
+    total, parts = case_priority(
+        category="gambling",
+        source_kinds={"public"},
+        reporter_count=1,
+        urgent=False,
+        opened_at=NOW,
+        now=NOW,
+        returning=True,
+    )
+    assert total == score(category="gambling") + RETURNING_POINTS
+    assert "Returning: matches an account already taken down" in [str(p.label) for p in parts]
+    assert round(sum(p.points for p in parts), 2) == total

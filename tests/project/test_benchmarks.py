@@ -54,6 +54,27 @@ KEYS = {
     },
     "dashboard": {"ratio_30d", "ratio_90d", "tail_reports"},
     "captcha": {"max_number", "phone_mean_s", "phone_worst_s", "bot_mean_s", "goal_met"},
+    "pictures": {
+        "stored",
+        "match_p50_ms",
+        "match_p95_ms",
+        "full_scan_p50_ms",
+        "recall",
+        "hash_pictures_per_s",
+        "goal_met",
+    },
+    "rings": {
+        "accounts",
+        "rebuild_s",
+        "load_s",
+        "union_find_s",
+        "write_s",
+        "rings",
+        "ring_accounts",
+        "rings_exact",
+        "returning_batch_ms",
+        "goal_met",
+    },
 }
 LOAD_KEYS = {"users", "requests", "failures", "p50_ms", "p95_ms", "p99_ms", "double_claims"}
 

@@ -193,6 +193,9 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:decision_undo":     [row(LOGIN, REDIRECT, REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
                                      row(405,   405,       405,       405,      405,          405,      405)],
     "moderation:case_note":         row(LOGIN, (REDIRECT, 400), (REDIRECT, 400), 403, 403,   403,      LOGIN, method="POST"),
+    # Takedown proposals for several cases of the account's ring (issue 17): those who decide.
+    "moderation:case_ring_propose": [row(LOGIN, REDIRECT, REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
+                                     row(405,   405,       405,       405,      405,          405,      405)],
     "moderation:case_release":      row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
     "moderation:case_reassign":     row(LOGIN, 403,       (REDIRECT, 400), 403, 403,         403,      LOGIN, method="POST"),
     "moderation:evidence_preference": row(LOGIN, REDIRECT, REDIRECT, REDIRECT, 403,          403,      LOGIN, method="POST"),
@@ -524,6 +527,7 @@ RESTRICTED_GATED = {
     "moderation:case_note",
     "moderation:case_release",
     "moderation:case_reassign",
+    "moderation:case_ring_propose",
 }
 # URLs about one case that stay open to non-specialists, and why.
 RESTRICTED_OPEN = {

@@ -4,26 +4,36 @@ through the intake service, so accounts, cases, priorities and audit events are 
 
 from __future__ import annotations
 
+import json
 import random
 from base64 import b32decode
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import signing
 from accounts.categories import URGENT_CATEGORIES, Category
 from accounts.identifiers import normalise_identifier
 from accounts.models import ChatAccount, Platform
 from config.roles import Role, role_groups
+from devtools.pictures import jpeg, photo, variant
 from moderation.audit import Actor
+from moderation.cases import DecisionInput, case_decide
 from moderation.models import Case, LegalBasis
+from moderation.rings import rings_rebuild
 from moderation.takedowns import platform_configure
+from moderation.takedowns.services.approvals import proposal_approve
+from moderation.takedowns.services.callbacks import takedown_callback
 from reports.models import Report, SourceOrganisation
+from reports.services.evidence import evidence_check, evidence_store
 from reports.services.intake import ReportInput, payload_hash, reports_receive
+from reports.services.pictures import picture_hash_store
 
 DEMO_PASSWORD = "saring-demo-2026"  # noqa: S105 - demo data only, printed by `make run`
 DEMO_STAFF = [
@@ -121,6 +131,57 @@ NAMES = [
     "Putri",
     "Sisil",
 ]
+# The demo ring (issue 17): photos (by seed of devtools.pictures.photo) and one WhatsApp number
+# shared by accounts on three platforms. (platform, account, display name, reporting
+# organisation or "" for the public, days ago, report text, pictures as (photo, kind of copy)).
+RING_PHOTOS = (1701, 1702, 1703)
+RING_ACCOUNTS = [
+    (
+        "michat",
+        "@bella.bali",
+        "Bella Bali VIP",
+        "kominfo",
+        14,
+        "Open BO Denpasar, tarif di profil, DP via WA 0812-3344-5566.",
+        [(1701, "original"), (1702, "original")],
+    ),
+    (
+        "telegram",
+        "@bellabali_vip",
+        "Bella VIP Bali",
+        "polri",
+        9,
+        "Layanan BO area Kuta, hubungi WA 0812 3344 5566.",
+        [(1701, "mirrored"), (1703, "original")],
+    ),
+    (
+        "whatsapp",
+        "0812-3344-5566",
+        "Bella",
+        "",
+        6,
+        "Nomor ini menawarkan open BO dan mengirim foto vulgar.",
+        [(1702, "resized")],
+    ),
+    (
+        "telegram",
+        "@dewi_bali_bo",
+        "Dewi BO Bali",
+        "",
+        3,
+        "Akun menawarkan BO, foto sama dengan akun Bella.",
+        [(1703, "recompressed")],
+    ),
+    (
+        "michat",
+        "@bella.bali.baru",
+        "Bella Bali (akun baru)",
+        "kominfo",
+        1,
+        "Akun baru setelah diblokir: open BO Denpasar, WA +62 812 3344 5566.",
+        [(1701, "text")],
+    ),
+]
 CITIES = ["jkt", "bks", "bdg", "sby", "mdn", "smg", "mks", "dps", "tgr", "bgr"]
 
 
@@ -156,11 +217,91 @@ class Command(BaseCommand):
                 self.stdout.write("Demo data already loaded; nothing added.")
             else:
                 made = self._reports(options["reports"], random.Random(options["seed"]))
+                made += self._ring()
                 self.stdout.write(
                     f"Demo data loaded: {made} reports in {Case.objects.count()} cases "
                     f"on {ChatAccount.objects.count()} accounts."
                 )
         self._print_logins()
+
+    def _ring(self) -> int:
+        """A ring (issue 17): one operator's accounts on three platforms sharing photos and a
+        WhatsApp number. The first was taken down twelve days ago — proposed, approved by a
+        second person and confirmed by the operator's signed callback, the real way — and
+        the last came back yesterday with the same number and a captioned copy of its photo:
+        the queue flags it "Returning". Its pictures are hashed here, and the rings built."""
+        now = timezone.now()
+        orgs = {o.slug: o for o in SourceOrganisation.objects.all()}
+        platforms = {p.slug: p for p in Platform.objects.all()}
+        originals = {seed: photo(seed) for seed in RING_PHOTOS}
+        made = 0
+        for index, (slug, raw, display, org_slug, days, description, pictures) in enumerate(
+            RING_ACCOUNTS
+        ):
+            platform = platforms[slug]
+            org = orgs.get(org_slug)
+            item = ReportInput(
+                platform=platform,
+                identifier=normalise_identifier(
+                    raw, profile_url_pattern=platform.profile_url_pattern
+                ),
+                identifier_submitted=raw,
+                category=Category.PROSTITUTION,
+                description=description,
+                external_reference=None if org is None else f"DEMO-RING-{index:02d}",
+                display_name=display,
+                reporter_name="Warga" if org is None else "",
+                received_at=now - timedelta(days=days),
+            )
+            item.payload_hash = payload_hash({"ring": index, "account": raw})
+            actor = Actor.organisation(org) if org is not None else Actor.public()
+            outcome = reports_receive(inputs=[item], organisation=org, actor=actor)[0]
+            for number, (seed, kind) in enumerate(pictures):
+                picture = originals[seed] if kind == "original" else variant(originals[seed], kind)
+                upload = SimpleUploadedFile(f"bukti-{index}-{number}.jpg", jpeg(picture))
+                evidence = evidence_store(
+                    report=outcome.report,
+                    image=evidence_check(upload),
+                    actor=actor,
+                    uploaded_by_organisation=org,
+                )
+                picture_hash_store(evidence.pk)
+            made += 1
+            if index == 0:
+                self._taken_down(outcome.report.case_id)
+        rings_rebuild()
+        return made
+
+    def _taken_down(self, case_id: int) -> None:
+        """The ring's first account taken down: a moderator proposes, a supervisor approves,
+        the operator confirms with a callback signed with its secret."""
+        moderator = User.objects.get(username="moderator")
+        supervisor = User.objects.get(username="supervisor")
+        case = Case.objects.get(pk=case_id)
+        basis = LegalBasis.objects.get(code="uu-ite-27-1")
+        decision = case_decide(
+            case_id=case.pk,
+            version=case.version,
+            user=moderator,
+            data=DecisionInput(
+                outcome="propose_takedown",
+                category=Category.PROSTITUTION,
+                legal_basis_id=basis.pk,
+                rationale="Iklan open BO dengan tarif dan nomor WA; foto profil vulgar.",
+            ),
+        )
+        request = proposal_approve(decision_id=decision.pk, supervisor=supervisor)
+        body = json.dumps(
+            {"request_id": str(request.pk), "status": "taken_down", "reason": ""}
+        ).encode()
+        platform = request.platform
+        result = takedown_callback(
+            platform_slug=platform.slug,
+            headers=signing.signed_headers(platform.callback_secret, body),
+            body=body,
+        )
+        if result.http_status != 200:
+            raise RuntimeError(f"the demo takedown was not confirmed: {result.body}")
 
     def _print_logins(self) -> None:
         self.stdout.write(f"\n  Demo logins (password for all: {DEMO_PASSWORD})")

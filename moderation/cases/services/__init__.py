@@ -1,5 +1,6 @@
 """Writes on cases: claims, decisions, notes, the hand-off from intake and priority upkeep."""
 
+from moderation.cases.services.batches import BatchProposal, cases_propose_batch
 from moderation.cases.services.claims import (
     case_claim_leave,
     case_claim_next,
@@ -24,9 +25,11 @@ from moderation.cases.services.decisions import (
 from moderation.cases.services.errors import CaseActionError, CaseChanged
 from moderation.cases.services.handoff import CaseRef, CaseSeed, cases_open_for, cases_refresh
 from moderation.cases.services.priorities import case_priorities_refresh
+from moderation.cases.services.returning import cases_mark_returning
 
 __all__ = [
     "NEXT_STATUS",
+    "BatchProposal",
     "BulkResult",
     "CaseActionError",
     "CaseChanged",
@@ -44,7 +47,9 @@ __all__ = [
     "case_note_add",
     "case_priorities_refresh",
     "cases_dismiss_bulk",
+    "cases_mark_returning",
     "cases_open_for",
+    "cases_propose_batch",
     "cases_refresh",
     "claim_lease",
     "decision_undo_deadline",

@@ -8,6 +8,7 @@ whether to open a case; the partial unique index `case_one_open_per_account` is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,8 +18,10 @@ from django.utils import timezone
 from accounts.categories import URGENT_CATEGORIES
 from accounts.models import ChatAccount
 from config.recordset import Recordset
+from moderation.audit import Actor, AuditEntry, audit_record_many
 from moderation.cases.priority import PUBLIC_REPORTERS_MAX, case_priority, worst_category
 from moderation.models import Case
+from moderation.rings import accounts_returning
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ def cases_open_for(
     *, accounts: list[ChatAccount], seeds: dict[int, CaseSeed]
 ) -> tuple[dict[int, CaseRef], set[int]]:
     """The open case of every account, opening one (linked to the account's previous case)
-    where there is none. Returns (cases by account id, ids of the cases opened now)."""
+    where there is none, and flagging those whose account comes back after a takedown
+    (`cases_flag_returning`, before the caller's `cases_refresh` scores them). Returns (cases
+    by account id, ids of the cases opened now)."""
     account_ids = [account.pk for account in accounts]
     cases = {
         account_id: CaseRef(case_id, status)
@@ -50,6 +55,7 @@ def cases_open_for(
     }
     missing = [account_id for account_id in account_ids if account_id not in cases]
     if not missing:
+        cases_flag_returning(account_ids=account_ids)
         return cases, set()
     previous = dict(
         Case.objects.filter(account_id__in=missing)
@@ -87,7 +93,90 @@ def cases_open_for(
         )
     for account_id, case_id in opened.items():
         cases[account_id] = CaseRef(case_id, Case.Status.OPEN)
+    cases_flag_returning(account_ids=account_ids)
     return cases, set(opened.values())
+
+
+# Flagging reads as the system's doing: a match found, not a person's decision.
+RETURNING_ACTOR = Actor.system("rings")
+
+_RETURNING = Recordset(
+    (
+        ("account_id", "bigint"),
+        ("request_id", "uuid"),
+        ("via", "text"),
+        ("other_id", "bigint"),
+    )
+)
+# The cases are locked in id order first (intake locks them in that order too), then flagged
+# only if still open and unflagged once locked.
+_RETURNING_UPDATE = f"""
+UPDATE moderation_case AS c
+   SET returning_from_id = v.request_id, returning_via = v.via, updated_at = %s
+  FROM {_RETURNING.source}
+ WHERE c.account_id = v.account_id
+   AND c.status = ANY(%s) AND c.returning_from_id IS NULL
+   AND c.id IN (SELECT id FROM moderation_case
+                 WHERE account_id = ANY(%s) AND status = ANY(%s) AND returning_from_id IS NULL
+                 ORDER BY id FOR UPDATE)
+RETURNING c.id, v.request_id, v.via, v.other_id
+"""  # noqa: S608 - built from this module's constants only
+
+
+def cases_flag_returning(
+    *, account_ids: Iterable[int], actor: Actor = RETURNING_ACTOR, now: datetime | None = None
+) -> list[int]:
+    """Flag the open, not yet flagged cases of these accounts whose account directly matches
+    an account already taken down (moderation.rings.accounts_returning: the same number,
+    a linked picture or the same profile address): Case.returning_from (the old takedown
+    request) and returning_via, with an audit event `case.returning` each, in the caller's
+    transaction. One query when nothing matches, as for almost every intake batch. The
+    priority is the caller's to recompute (`cases_refresh`). Returns the flagged cases' ids."""
+    matches = accounts_returning(account_ids=account_ids)
+    if not matches:
+        return []
+    now = now or timezone.now()
+    ids = sorted(matches)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RETURNING_UPDATE,
+            [
+                now,
+                _RETURNING.rows(
+                    {
+                        "account_id": m.account_id,
+                        "request_id": m.request_id,
+                        "via": m.via,
+                        "other_id": m.other_account_id,
+                    }
+                    for m in matches.values()
+                ),
+                list(Case.OPEN_STATUSES),
+                ids,
+                list(Case.OPEN_STATUSES),
+            ],
+        )
+        flagged = cursor.fetchall()
+    audit_record_many(
+        entries=[
+            AuditEntry(
+                actor=actor,
+                action="case.returning",
+                subject_type="moderation.case",
+                subject_id=str(case_id),
+                subject_label=f"Case {case_id}",
+                data={
+                    "after": {
+                        "returning_from": str(request_id),
+                        "via": via,
+                        "matches_account": other_id,
+                    }
+                },
+            )
+            for case_id, request_id, via, other_id in flagged
+        ]
+    )
+    return sorted(case_id for case_id, *_rest in flagged)
 
 
 _NEW_CASES = Recordset(
@@ -120,11 +209,12 @@ SELECT r.case_id,
        coalesce(bool_or(r.urgent) FILTER (WHERE r.organisation_id IS NOT NULL), false),
        max(r.received_at),
        c.opened_at,
-       c.last_report_at
+       c.last_report_at,
+       c.returning_from_id IS NOT NULL
   FROM reports_report r
   JOIN moderation_case c ON c.id = r.case_id
  WHERE r.case_id = ANY(%s)
- GROUP BY r.case_id, c.opened_at, c.last_report_at
+ GROUP BY r.case_id, c.opened_at, c.last_report_at, c.returning_from_id
 """
 
 _CASE_TOTALS_OUT = Recordset(
@@ -150,11 +240,12 @@ UPDATE moderation_case AS c
 
 
 def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
-    """Recompute the counters, worst category, urgency and priority of the given cases from
-    their reports, in one query and one UPDATE. Every distinct organisation counts as one
-    reporter, and distinct members of the public (by `Report.reporter_key`) up to
-    PUBLIC_REPORTERS_MAX. Only organisations' reports make a case urgent: a public report's
-    category counts towards its severity, never on its own towards urgency."""
+    """Recompute the counters, worst category, urgency and priority (with the case's
+    returning flag) of the given cases from their reports, in one query and one UPDATE.
+    Every distinct organisation counts as one reporter, and distinct members of the public
+    (by `Report.reporter_key`) up to PUBLIC_REPORTERS_MAX. Only organisations' reports make a
+    case urgent: a public report's category counts towards its severity, never on its own
+    towards urgency."""
     if not case_ids:
         return
     now = now or timezone.now()
@@ -173,6 +264,7 @@ def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
         last_at,
         opened_at,
         last,
+        returning,
     ) in totals:
         category = worst_category(categories)
         # CSAM and terrorism are urgent by law (DESIGN.md "Deadlines") when an organisation
@@ -185,6 +277,7 @@ def cases_refresh(*, case_ids: list[int], now: datetime | None = None) -> None:
             urgent=is_urgent,
             opened_at=opened_at,
             now=now,
+            returning=returning,
         )
         rows.append(
             (

@@ -18,7 +18,16 @@ def case_priorities_refresh(*, batch: int = 2000) -> int:
     """
     now = timezone.now()
     changed, last_id = 0, 0
-    fields = ["id", "category", "source_kinds", "reporter_count", "urgent", "opened_at", "priority"]
+    fields = [
+        "id",
+        "category",
+        "source_kinds",
+        "reporter_count",
+        "urgent",
+        "opened_at",
+        "returning_from",
+        "priority",
+    ]
     while True:
         with transaction.atomic():
             cases = list(

@@ -75,6 +75,11 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         # Blur, grayscale, today's graphic pictures and the break prompt (issue 16).
         **evidence_tools_for(user=request.user, session=request.session),
     )
+    # The ring card offers a batch of proposals when there is a case in it to decide (issue 17).
+    ring = context["ring"]
+    context["ring_selectable"] = ring is not None and (
+        context["can_decide"] or bool(ring.decidable)
+    )
     return render(request, "moderation/cases/case.html", context)
 
 

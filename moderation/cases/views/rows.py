@@ -57,6 +57,7 @@ def queue_rows(page: QueuePage, *, case_path: str, selectable: bool, viewer: Any
     )
     may_see = {value: can_see_content(viewer, value) for value, _label in Category.choices}
     path = escape(case_path)
+    returning = _ReturningBadge(path)
     html = []
     for case in page.cases:
         account = case.account
@@ -104,7 +105,7 @@ def queue_rows(page: QueuePage, *, case_path: str, selectable: bool, viewer: Any
             f'<tr data-href="{href}" class="sla-{clock.state} late-{clock.level}">{checkbox}'
             f'<td><a href="{href}">#{case.pk}</a></td>'
             f'<td class="account"><bdi>{escape(account.platform.slug)} · '
-            f"{escape(account.identifier)}</bdi>{name}</td>"
+            f"{escape(account.identifier)}</bdi>{name}{returning(case)}</td>"
             f"{text}"
             f"<td>{categories.get(case.category, escape(case.category))}"
             f"{urgent if case.urgent else ''}</td>"
@@ -117,6 +118,36 @@ def queue_rows(page: QueuePage, *, case_path: str, selectable: bool, viewer: Any
             f"<td>{holder}</td></tr>"
         )
     return mark_safe("\n".join(html))  # noqa: S308 - every outside value escaped above
+
+
+class _ReturningBadge:
+    """ "Returning" (issue 17): the account matches an account already taken down. The badge
+    links to the old takedown's case and says on hover what matched and when; it shows no
+    content of either case, so restricted rows carry it too."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.label = escape(_("Returning"))
+        self.explained = {
+            "phone": _("Same phone number as %(account)s, taken down on %(date)s"),
+            "picture": _("Shares a picture with %(account)s, taken down on %(date)s"),
+            "profile_url": _("Same profile address as %(account)s, taken down on %(date)s"),
+        }
+        self.fallback = _("Matches %(account)s, taken down on %(date)s")
+
+    def __call__(self, case: Any) -> str:
+        request = case.returning_from
+        if request is None:
+            return ""
+        when = localtime(request.resolved_at or request.updated_at)
+        title = self.explained.get(case.returning_via, self.fallback) % {
+            "account": f"{request.platform.slug} · {request.account.identifier}",
+            "date": date_format(when, "SHORT_DATE_FORMAT"),
+        }
+        return (
+            f' <a class="badge returning" href="{self.path}{request.case_id}/"'
+            f' title="{escape(title)}">{self.label}</a>'
+        )
 
 
 def _age_cell(opened_at: datetime, now: datetime, short: ShortDuration) -> str:

@@ -24,7 +24,12 @@ def approvals(request: HttpRequest) -> HttpResponse:
     proposals = selectors.proposals_awaiting()
     for decision in proposals:  # a restricted case's reports and evidence: specialists only
         decision.readable = may_open_case(request.user, decision.case)
-    context = {"proposals": proposals, "evidence_look": evidence_settings_for(request.user)}
+    context = {
+        "proposals": proposals,
+        # A ring's batch of proposals under one heading (issue 17), each decided on its own.
+        "groups": selectors.proposals_grouped(proposals),
+        "evidence_look": evidence_settings_for(request.user),
+    }
     return render(request, "moderation/takedowns/approvals.html", context)
 
 
