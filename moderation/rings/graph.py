@@ -71,18 +71,31 @@ SELECT count(DISTINCT k.id),
 HAVING count(DISTINCT k.id) > 1
 """  # noqa: S608 - built from this module's constants only
 
+
+def stock_pictures_sql(*, among: str = "") -> str:
+    """SQL for the stock pictures (one column, `picture`): the one rule of what a stock
+    picture is, for the ring graph and the case page's ring card. A picture's reach is the
+    number of distinct other accounts its links lead to; a stock picture reaches more than
+    `%(cap)s` (RING_STOCK_PICTURE_ACCOUNTS). `among`, when given, is an SQL array expression
+    (a parameter such as `%(pictures)s`) that limits the answer to those pictures."""
+    low = f" AND low_id = ANY({among})" if among else ""
+    high = f" AND high_id = ANY({among})" if among else ""
+    return f"""
+    SELECT picture FROM (
+        SELECT low_id AS picture, high_account_id AS other FROM reports_picturelink
+         WHERE low_account_id <> high_account_id{low}
+        UNION ALL
+        SELECT high_id, low_account_id FROM reports_picturelink
+         WHERE low_account_id <> high_account_id{high}
+    ) ends
+    GROUP BY picture HAVING count(DISTINCT other) > %(cap)s
+"""  # noqa: S608 - built from this module's constants and the caller's placeholder
+
+
 # The pairs of accounts that share a picture, neither side of the link being stock; and how
-# many pictures are stock. A picture's reach is the number of distinct other accounts its
-# links lead to. Two aligned arrays (one row) travel faster than a row per pair.
-_PICTURE_PAIRS = """
-WITH ends AS (
-    SELECT low_id AS picture, high_account_id AS other
-      FROM reports_picturelink WHERE low_account_id <> high_account_id
-    UNION ALL
-    SELECT high_id, low_account_id
-      FROM reports_picturelink WHERE low_account_id <> high_account_id
-), stock AS MATERIALIZED (
-    SELECT picture FROM ends GROUP BY picture HAVING count(DISTINCT other) > %s
+# many pictures are stock. Two aligned arrays (one row) travel faster than a row per pair.
+_PICTURE_PAIRS = f"""
+WITH stock AS MATERIALIZED ({stock_pictures_sql()}
 ), pairs AS (
     SELECT DISTINCT least(l.low_account_id, l.high_account_id) AS a,
                     greatest(l.low_account_id, l.high_account_id) AS b
@@ -95,7 +108,7 @@ SELECT (SELECT count(*) FROM stock),
        coalesce(array_to_string(array_agg(a), ','), ''),
        coalesce(array_to_string(array_agg(b), ','), '')
   FROM pairs
-"""
+"""  # noqa: S608 - built from this module's constants only
 
 _RINGS_INSERT = """
 INSERT INTO moderation_accountring (account_id, ring, size, computed_at)
@@ -176,7 +189,7 @@ def _edges_load() -> _Edges:
                     continue
                 groups.append(members)
                 counts[kind] += holders * (holders - 1) // 2
-        cursor.execute(_PICTURE_PAIRS, [settings.RING_STOCK_PICTURE_ACCOUNTS])
+        cursor.execute(_PICTURE_PAIRS, {"cap": settings.RING_STOCK_PICTURE_ACCOUNTS})
         stock_pictures, lows, highs = cursor.fetchone()
     if lows:
         pairs = list(zip(map(int, lows.split(",")), map(int, highs.split(",")), strict=True))

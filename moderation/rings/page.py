@@ -34,7 +34,7 @@ from accounts.categories import Category
 from accounts.models import ChatAccount
 from moderation.access import may_decide
 from moderation.models import AccountRing, Case
-from moderation.rings.graph import profile_url_key
+from moderation.rings.graph import profile_url_key, stock_pictures_sql
 from moderation.rings.returning import takedowns_confirmed
 from reports.access import can_see_content
 from reports.models import Evidence, PictureLink
@@ -304,18 +304,9 @@ def _strongest_first(direct: dict[int, list[LinkReason]]) -> list[int]:
 # --- Direct links ---------------------------------------------------------------------------
 # A stock picture (a logo, a photo off the web) is one whose links reach more than
 # RING_STOCK_PICTURE_ACCOUNTS other accounts; a number or profile address held by more than
-# RING_STOCK_PHONE_ACCOUNTS accounts is stock too. As in the ring graph (graph.py), a stock
-# value joins nobody, so the card does not list it as a link.
-_STOCK_PICTURES_SQL = """
-    SELECT picture FROM (
-        SELECT low_id AS picture, high_account_id AS other FROM reports_picturelink
-         WHERE low_id = ANY(%(pictures)s) AND low_account_id <> high_account_id
-        UNION ALL
-        SELECT high_id, low_account_id FROM reports_picturelink
-         WHERE high_id = ANY(%(pictures)s) AND low_account_id <> high_account_id
-    ) ends
-    GROUP BY picture HAVING count(DISTINCT other) > %(cap)s
-"""
+# RING_STOCK_PHONE_ACCOUNTS accounts is stock too. The ring graph's rule (graph.py), so a stock
+# value joins nobody and the card does not list it as a link.
+_STOCK_PICTURES_SQL = stock_pictures_sql(among="%(pictures)s")
 
 
 def _links_of(account_id: int) -> Q:

@@ -73,7 +73,7 @@ _REACH = """(SELECT count(DISTINCT CASE WHEN r.low_id = {pic} THEN r.high_accoun
 
 _MATCHES = f"""
 WITH mine AS (
-    SELECT a.id, a.phone_numbers, a.profile_url
+    SELECT a.id, a.phone_numbers, a.profile_url, a.first_reported_at
       FROM accounts_chataccount a
      WHERE a.id = ANY(%(ids)s)
 ), phone AS (
@@ -115,11 +115,15 @@ WITH mine AS (
     UNION ALL
     SELECT account_id, other_id, '{VIA_PROFILE_URL}', 2, NULL, NULL FROM url
 ), found AS MATERIALIZED (
+    -- Only a takedown confirmed before the account was first reported: an account of the
+    -- ring reported before its sister was taken down did not "come back".
     SELECT h.*, t.id AS request_id, t.resolved_at, t.issued_at
       FROM hits h
+      JOIN mine n ON n.id = h.account_id
      CROSS JOIN LATERAL (
            SELECT t.id, t.resolved_at, t.issued_at FROM moderation_takedownrequest t
             WHERE t.account_id = h.other_id AND t.status = %(taken_down)s
+              AND t.resolved_at <= n.first_reported_at
             ORDER BY t.resolved_at DESC NULLS LAST, t.issued_at DESC
             LIMIT 1) t
 )
@@ -133,8 +137,8 @@ SELECT DISTINCT ON (f.account_id) f.account_id, f.request_id, f.via, f.other_id
 
 
 def accounts_returning(*, account_ids: Iterable[int]) -> dict[int, ReturningMatch]:
-    """Of these accounts, those that directly match an account already taken down, with the
-    most recent such takedown (one query)."""
+    """Of these accounts, those that directly match an account taken down before they were
+    first reported, with the most recent such takedown (one query)."""
     ids = sorted(set(account_ids))
     if not ids:
         return {}

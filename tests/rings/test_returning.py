@@ -112,3 +112,14 @@ def test_it_finds_the_same_profile_address_and_names_the_old_takedown():
     assert found is not None and found.via == "profile_url"
     assert found.request == request and found.request.account.platform.slug == "michat"
     assert account_returning(old) is None  # an account never "returns" as itself
+
+
+def test_an_account_first_reported_before_the_takedown_is_not_returning():
+    old = account("gone_bo", phones=["+6281234567788"])
+    sister = account("sister_bo", platform="telegram", phones=["+6281234567788"])
+    case = open_case(sister)
+    taken_down(old, days_ago=0)  # confirmed after the sister was first reported
+
+    assert cases_mark_returning(account_ids=[sister.pk, old.pk]) == []
+    case.refresh_from_db()
+    assert case.returning_from_id is None

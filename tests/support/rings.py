@@ -4,6 +4,8 @@ hashing itself is tested in tests/intake and end to end elsewhere) and confirmed
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from accounts.models import ChatAccount
@@ -59,12 +61,16 @@ def link(first: Evidence, second: Evidence, *, distance: int = 6) -> PictureLink
     )
 
 
-def taken_down(owner: ChatAccount, *, status: str = "taken_down") -> TakedownRequest:
+def taken_down(
+    owner: ChatAccount, *, status: str = "taken_down", days_ago: float = 30
+) -> TakedownRequest:
     """A takedown of the account, approved, delivered and (by default) confirmed by the
-    operator: its case closed and the account's status set, as the callback leaves them."""
-    case = CaseFactory(account=owner, status=Case.Status.CLOSED, closed_at=timezone.now())
+    operator `days_ago` days ago — before the accounts a test makes were first reported, so
+    they count as coming back after it: its case closed and the account's status set, as the
+    callback leaves them."""
+    now = timezone.now() - timedelta(days=days_ago)
+    case = CaseFactory(account=owner, status=Case.Status.CLOSED, closed_at=now)
     approval = ApprovalFactory(decision=DecisionFactory(case=case))
-    now = timezone.now()
     request = TakedownRequestFactory(
         approval=approval,
         status=status,

@@ -177,7 +177,7 @@ RING_ACCOUNTS = [
         "@bella.bali.baru",
         "Bella Bali (akun baru)",
         "kominfo",
-        1,
+        0,
         "Akun baru setelah diblokir: open BO Denpasar, WA +62 812 3344 5566.",
         [(1701, "text")],
     ),
@@ -226,18 +226,21 @@ class Command(BaseCommand):
 
     def _ring(self) -> int:
         """A ring (issue 17): one operator's accounts on three platforms sharing photos and a
-        WhatsApp number. The first was taken down twelve days ago — proposed, approved by a
-        second person and confirmed by the operator's signed callback, the real way — and
-        the last came back yesterday with the same number and a captioned copy of its photo:
-        the queue flags it "Returning". Its pictures are hashed here, and the rings built."""
-        now = timezone.now()
+        WhatsApp number. The first is taken down once the others were reported — proposed,
+        approved by a second person and confirmed by the operator's signed callback, the real
+        way — and the last comes back after it with the same number and a captioned copy of
+        its photo: the queue flags it (and only it) "Returning". Its pictures are hashed
+        here, and the rings built."""
         orgs = {o.slug: o for o in SourceOrganisation.objects.all()}
         platforms = {p.slug: p for p in Platform.objects.all()}
         originals = {seed: photo(seed) for seed in RING_PHOTOS}
-        made = 0
+        made, first_case_id = 0, 0
         for index, (slug, raw, display, org_slug, days, description, pictures) in enumerate(
             RING_ACCOUNTS
         ):
+            if index == len(RING_ACCOUNTS) - 1:
+                # The takedown of the first account is confirmed before the last one arrives.
+                self._taken_down(first_case_id)
             platform = platforms[slug]
             org = orgs.get(org_slug)
             item = ReportInput(
@@ -251,7 +254,7 @@ class Command(BaseCommand):
                 external_reference=None if org is None else f"DEMO-RING-{index:02d}",
                 display_name=display,
                 reporter_name="Warga" if org is None else "",
-                received_at=now - timedelta(days=days),
+                received_at=timezone.now() - timedelta(days=days),
             )
             item.payload_hash = payload_hash({"ring": index, "account": raw})
             actor = Actor.organisation(org) if org is not None else Actor.public()
@@ -268,7 +271,7 @@ class Command(BaseCommand):
                 picture_hash_store(evidence.pk)
             made += 1
             if index == 0:
-                self._taken_down(outcome.report.case_id)
+                first_case_id = outcome.report.case_id
         rings_rebuild()
         return made
 
