@@ -36,7 +36,7 @@ from django.db.models import QuerySet
 
 from accounts.models import ChatAccount
 from moderation.models import TakedownRequest
-from moderation.rings.graph import profile_url_key
+from moderation.rings.graph import profile_url_key, stock_pictures_sql
 
 # How the matches read in code, the audit trail and Case.returning_via; the first of equally
 # recent takedowns wins in this order.
@@ -63,13 +63,6 @@ class Returning:
     request: TakedownRequest
     via: str
 
-
-# A picture's reach: the distinct accounts, other than its own, its links lead to.
-_REACH = """(SELECT count(DISTINCT CASE WHEN r.low_id = {pic} THEN r.high_account_id
-                                  ELSE r.low_account_id END)
-               FROM reports_picturelink r
-              WHERE (r.low_id = {pic} OR r.high_id = {pic})
-                AND r.low_account_id <> r.high_account_id)"""
 
 _MATCHES = f"""
 WITH mine AS (
@@ -127,11 +120,16 @@ WITH mine AS (
             ORDER BY t.resolved_at DESC NULLS LAST, t.issued_at DESC
             LIMIT 1) t
 )
+, stock AS MATERIALIZED ({
+    stock_pictures_sql(
+        among="ARRAY(SELECT p FROM (SELECT mine_pic FROM found UNION "
+        "SELECT other_pic FROM found) AS x(p) WHERE p IS NOT NULL)"
+    )
+})
 SELECT DISTINCT ON (f.account_id) f.account_id, f.request_id, f.via, f.other_id
   FROM found f
- WHERE (f.via <> '{VIA_PICTURE}'
-        OR ({_REACH.format(pic="f.mine_pic")} <= %(picture_cap)s
-            AND {_REACH.format(pic="f.other_pic")} <= %(picture_cap)s))
+ WHERE f.via <> '{VIA_PICTURE}'
+    OR NOT EXISTS (SELECT 1 FROM stock s WHERE s.picture IN (f.mine_pic, f.other_pic))
  ORDER BY f.account_id, f.resolved_at DESC NULLS LAST, f.issued_at DESC, f.rank
 """  # noqa: S608 - built from this module's constants only
 
@@ -152,7 +150,7 @@ def accounts_returning(*, account_ids: Iterable[int]) -> dict[int, ReturningMatc
                 "ids": ids,
                 "taken_down": TakedownRequest.Status.TAKEN_DOWN.value,
                 "phone_cap": settings.RING_STOCK_PHONE_ACCOUNTS,
-                "picture_cap": settings.RING_STOCK_PICTURE_ACCOUNTS,
+                "cap": settings.RING_STOCK_PICTURE_ACCOUNTS,
             },
         )
         rows = cursor.fetchall()
