@@ -22,6 +22,13 @@ class PlatformForm(forms.ModelForm):
     endpoint_url = forms.URLField(
         label=_("operator endpoint URL"), max_length=500, assume_scheme="https"
     )
+    restore_url = forms.URLField(
+        label=_("restore endpoint URL"),
+        max_length=500,
+        assume_scheme="https",
+        required=False,
+        help_text=Platform._meta.get_field("restore_url").help_text,
+    )
     callback_secret = forms.CharField(
         label=_("callback secret"), required=False, widget=forms.PasswordInput(render_value=False)
     )
@@ -32,6 +39,7 @@ class PlatformForm(forms.ModelForm):
             "slug",
             "name",
             "endpoint_url",
+            "restore_url",
             "signing_secret",
             "callback_secret",
             "profile_url_pattern",
@@ -83,9 +91,15 @@ class PlatformAdmin(admin.ModelAdmin):
         (
             _("Operator API"),
             {
-                "fields": ["endpoint_url", "rate_limit_per_second", "profile_url_pattern"],
+                "fields": [
+                    "endpoint_url",
+                    "restore_url",
+                    "rate_limit_per_second",
+                    "profile_url_pattern",
+                ],
                 "description": _(
-                    "Takedown requests are POSTed to the endpoint, at most this many per "
+                    "Takedown requests are POSTed to the endpoint, restore requests of "
+                    "granted objections to the restore endpoint, at most this many per "
                     "second across all workers."
                 ),
             },

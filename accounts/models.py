@@ -23,6 +23,16 @@ class Platform(models.Model):
     signing_secret = EncryptedSecretField(
         _("signing secret"), max_length=200, help_text=_("Signs requests we send.")
     )
+    restore_url = models.URLField(
+        _("restore endpoint URL"),
+        max_length=500,
+        blank=True,
+        validators=[validate_endpoint],
+        help_text=_(
+            "Where restore requests of granted objections go (docs/objections.md). Empty: "
+            "they wait as dead letters until an address is set."
+        ),
+    )
     callback_secret = EncryptedSecretField(
         _("callback secret"), max_length=200, help_text=_("Verifies the operator's callbacks.")
     )

@@ -25,7 +25,7 @@ app.autodiscover_tasks(
 
 
 class Heartbeat(bootsteps.StartStopStep):
-    """Every worker writes a heartbeat (config/health.py) on its timer, so /readyz can tell a
+    """Every worker writes a heartbeat (config/heartbeats.py) on its timer, so /readyz can tell a
     stopped worker from an idle one."""
 
     requires = {"celery.worker.components:Timer"}
@@ -37,7 +37,7 @@ class Heartbeat(bootsteps.StartStopStep):
     def start(self, worker):
         from django.conf import settings
 
-        from config.health import heartbeat
+        from config.heartbeats import heartbeat
 
         name = f"worker:{worker.hostname}"
         heartbeat(name)
@@ -63,7 +63,7 @@ class HeartbeatScheduler(PersistentScheduler):
     def tick(self, *args, **kwargs):
         from django.conf import settings
 
-        from config.health import heartbeat
+        from config.heartbeats import heartbeat
 
         heartbeat("beat")
         return min(super().tick(*args, **kwargs), settings.READY_HEARTBEAT_INTERVAL_SECONDS)

@@ -1,8 +1,10 @@
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 from config.roles import Role, roles_of
+from moderation.objections import objections_awaiting_counts
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -22,6 +24,12 @@ def navigation(request: HttpRequest) -> dict:
     if Role.SUPERVISOR in roles:
         links.append((_("Approvals"), reverse("moderation:approvals")))
         links.append((_("Contact exports"), reverse("moderation:audit_exports_awaiting")))
+    # Objections (issue 18): supervisors decide them, auditors read them; the link carries how
+    # many await a decision and how many of those are overdue (one indexed query, on use).
+    objections_href = ""
+    if roles & {Role.SUPERVISOR, Role.AUDITOR}:
+        objections_href = reverse("moderation:objections")
+        links.append((_("Objections"), objections_href))
     if roles & {Role.SUPERVISOR, Role.AUDITOR}:
         links.append((_("Takedowns"), reverse("moderation:takedowns")))
         # What retention deleted (README "Retention"): auditors, and supervisors, who hold cases.
@@ -33,6 +41,8 @@ def navigation(request: HttpRequest) -> dict:
         links.append((_("Administration"), reverse("admin:index")))
     return {
         "nav_links": links,
+        "nav_objections_href": objections_href,
+        "nav_objections": SimpleLazyObject(objections_awaiting_counts),
         "user_roles": sorted(role.label for role in roles),
         # The header's global search (issue 8): staff who review, supervise or audit.
         "can_search": bool(roles & {Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR}),

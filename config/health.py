@@ -34,37 +34,11 @@ from health_check import Database as DatabaseCheck
 from health_check import HealthCheck
 from health_check.exceptions import HealthCheckException, ServiceUnavailable
 
-HEARTBEAT_PREFIX = "saring:heartbeat:"
+from config.heartbeats import HEARTBEAT_PREFIX, heartbeat, heartbeat_ages, redis_client
+
+__all__ = ["HEARTBEAT_PREFIX", "READINESS", "healthz", "heartbeat", "heartbeat_ages", "readyz"]
+
 logger = logging.getLogger("saring.health")
-
-
-def _redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
-def heartbeat(name: str) -> None:
-    """Record that the process `name` ("worker:<hostname>", "beat") is alive now. A Redis
-    outage must not stop the process that calls this: it is logged and skipped."""
-    try:
-        _redis().set(
-            HEARTBEAT_PREFIX + name,
-            repr(time.time()),
-            ex=max(int(settings.READY_HEARTBEAT_MAX_AGE_SECONDS * 4), 10),
-        )
-    except redis.RedisError as exc:
-        logger.warning("heartbeat of %s not written: %s", name, exc)
-
-
-def heartbeat_ages(kind: str) -> dict[str, float]:
-    """Seconds since each process of `kind` ("worker", "beat") last wrote its heartbeat."""
-    client = _redis()
-    keys = sorted(client.scan_iter(match=f"{HEARTBEAT_PREFIX}{kind}*", count=100))
-    now = time.time()
-    ages = {}
-    for key, value in zip(keys, client.mget(keys) if keys else [], strict=True):
-        if value is not None:
-            ages[key.decode().removeprefix(HEARTBEAT_PREFIX)] = now - float(value)
-    return ages
 
 
 # --- The checks ------------------------------------------------------------------------------
@@ -110,7 +84,7 @@ class Redis(_Check):
 
     def run(self) -> None:
         try:
-            _redis().ping()
+            redis_client().ping()
         except redis.RedisError as exc:
             raise ServiceUnavailable(f"Redis does not answer: {type(exc).__name__}") from exc
 

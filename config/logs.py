@@ -123,8 +123,9 @@ class RequestLogMiddleware(RequestMiddleware):
 
 def path_for_logs(path: str) -> str:
     """A request's path as logs and error reports show it: without the query string and
-    without a receipt code (a reporter's key to their report's status)."""
+    without a receipt code (a reporter's or an objector's key to their status page)."""
     path = path.split("?", 1)[0]
-    if path.startswith("/report/status/"):
-        return "/report/status/…"
+    for page in ("/report/status/", "/objection/status/"):
+        if path.startswith(page):
+            return page + "…"
     return path

@@ -54,6 +54,12 @@ OPERATOR_CALLBACKS = Counter(
     " not_found), a replay, or why it was rejected.",
     ["platform", "result"],
 )
+OPERATOR_OBJECTIONS = Counter(
+    "saring_operator_objections",
+    "Operators' objection messages (docs/objections.md) by platform and result: received, a"
+    " repeat, read, or why it was rejected.",
+    ["platform", "result"],
+)
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _CACHE_KEY = "metrics:records"
 
@@ -82,13 +88,19 @@ def callback_counted(*, platform: str | None, result: str) -> None:
     OPERATOR_CALLBACKS.labels(platform=platform or "unknown", result=result).inc()
 
 
+def objection_counted(*, platform: str | None, result: str) -> None:
+    """Count one operator objection message (`platform` None when the URL named no known
+    platform)."""
+    OPERATOR_OBJECTIONS.labels(platform=platform or "unknown", result=result).inc()
+
+
 def _processes() -> Iterator[Metric]:
     """The heartbeats config/health.py reads: seconds since each Celery worker and beat last
     reported, and how many RQ workers are registered."""
     import redis
     from rq import Worker
 
-    from config.health import heartbeat_ages
+    from config.heartbeats import heartbeat_ages
 
     ages = GaugeMetricFamily(
         "saring_process_heartbeat_age_seconds",

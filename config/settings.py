@@ -514,6 +514,8 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 INTAKE_API_RATE = env_str("INTAKE_API_RATE", "600/min")
 # Public report form: accepted reports per client address per hour.
 PUBLIC_REPORT_RATE_PER_HOUR = env_int("PUBLIC_REPORT_RATE_PER_HOUR", 10, minimum=1)
+# Objections (issue 18, docs/objections.md): the days the ministry has to decide one.
+OBJECTION_DECIDE_DAYS = env_int("OBJECTION_DECIDE_DAYS", 14, minimum=1)
 # Proof-of-work difficulty of the public form's captcha (ALTCHA): the largest number to try.
 # 500,000: a phone (Chromium, CPU 4x slowed) solves it in 1.88 s on average, a Python bot in
 # 0.53 s of CPU (bench/captcha.py, 2026-12-04 16:37 UTC, 2 cores); the former default of

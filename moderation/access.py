@@ -17,16 +17,27 @@ from django.utils.translation import gettext_lazy as _
 from accounts.categories import RESTRICTED_CATEGORIES
 from config.roles import Role, has_role, role_required
 from moderation.models import Case
-from reports.access import can_see_content, can_see_restricted
+from reports.access import (
+    can_see_content,
+    can_see_reporter_contact,
+    can_see_restricted,
+    mask_email,
+    mask_name,
+    mask_phone,
+)
 
 REVIEWERS = (Role.MODERATOR, Role.SUPERVISOR)
 READERS = (Role.MODERATOR, Role.SUPERVISOR, Role.AUDITOR)
 # Takedown requests and their delivery (status, operator answers, errors): supervisors, who
 # act on them, and auditors. Moderators propose; what the operator said is not theirs to read.
 DELIVERY_READERS = (Role.SUPERVISOR, Role.AUDITOR)
+# Objections (issue 18): supervisors decide them, auditors read them; like deliveries, what an
+# account owner and the operator said after a takedown is not the moderators' to read.
+OBJECTION_READERS = DELIVERY_READERS
 
 __all__ = [
     "DELIVERY_READERS",
+    "OBJECTION_READERS",
     "READERS",
     "RESTRICTED_MESSAGE",
     "REVIEWERS",
@@ -39,6 +50,7 @@ __all__ = [
     "decidable_cases",
     "may_decide",
     "may_open_case",
+    "objection_contact_for",
     "role_required",
     "visible_cases",
 ]
@@ -58,6 +70,25 @@ def can_audit(user: Any) -> bool:
 
 def can_read_deliveries(user: Any) -> bool:
     return has_role(user, *DELIVERY_READERS)
+
+
+def objection_contact_for(user: Any, objection: Any) -> dict[str, Any]:
+    """An objecting owner's contact details as `user` may see them: in full for supervisors,
+    who may have to reach the owner; masked for everyone else (auditors), exactly as a public
+    reporter's contact details are (`reports.access.reporter_contact_for`)."""
+    if can_see_reporter_contact(user):
+        return {
+            "name": objection.contact_name,
+            "email": objection.contact_email,
+            "phone": objection.contact_phone,
+            "masked": False,
+        }
+    return {
+        "name": mask_name(objection.contact_name),
+        "email": mask_email(objection.contact_email),
+        "phone": mask_phone(objection.contact_phone),
+        "masked": True,
+    }
 
 
 # --- Restricted categories (issue 16) --------------------------------------------------------

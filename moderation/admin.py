@@ -118,6 +118,7 @@ class AuditedPlatformAdmin(PlatformAdmin):
         "slug",
         "name",
         "endpoint_url",
+        "restore_url",
         "signing_secret",
         "callback_secret",
         "profile_url_pattern",

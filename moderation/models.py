@@ -261,6 +261,8 @@ class Approval(models.Model):
                 condition=~models.Q(supervisor=models.F("decision_author")),
                 name="approval_four_eyes",
             ),
+            # Target of the fresh-eyes composite foreign key from Objection (see migration).
+            models.UniqueConstraint(fields=["id", "supervisor"], name="approval_id_supervisor_key"),
         ]
 
     def __str__(self) -> str:
@@ -325,6 +327,13 @@ class TakedownRequest(models.Model):
             models.Index(fields=["platform", "status"], name="takedown_platform_status_idx"),
             models.Index(fields=["deadline"], name="takedown_deadline_idx"),
             models.Index(fields=["issued_at"], name="takedown_issued_idx"),
+            # The public objection form finds a takedown by the reference the operator showed
+            # the account's owner (issue 18).
+            models.Index(
+                fields=["platform", "operator_reference"],
+                name="takedown_operator_ref_idx",
+                condition=~models.Q(operator_reference=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -367,6 +376,198 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of {self.request_id}"
+
+    @property
+    def outcome_label(self) -> str:
+        return str(self.OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+
+def _objection_storage():
+    return storages["evidence"]  # private, like evidence: never under a public URL
+
+
+class Objection(models.Model):
+    """An account owner's objection to a takedown (issue 18, docs/objections.md): forwarded
+    by the operator or sent on the public form, decided by a supervisor who neither proposed
+    nor approved the takedown. One objection per takedown request: a repeat joins it."""
+
+    class Source(models.TextChoices):
+        OPERATOR = "operator", _("Forwarded by the operator")
+        PUBLIC = "public", _("Public objection form")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Awaiting decision")
+        UPHELD = "upheld", _("Upheld: the takedown stands")
+        GRANTED = "granted", _("Granted: the account is restored")
+
+    receipt_code = models.CharField(max_length=16, unique=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    takedown = models.OneToOneField(
+        TakedownRequest, on_delete=models.PROTECT, related_name="objection"
+    )
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ChatAccount, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="objections")
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="+")
+    approval = models.ForeignKey(Approval, on_delete=models.PROTECT, related_name="+")
+    # Copies of the decision's author and the approving supervisor, tied to them by composite
+    # foreign keys (migration 0017), so that the fresh-eyes rule is a check constraint here.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # The operator's own id of the objection (its idempotency key); blank from the form.
+    operator_reference = models.CharField(max_length=100, blank=True, default="")
+    payload_hash = models.CharField(max_length=64, blank=True, default="")
+    statement = models.TextField()
+    # Later statements of repeats that said something new: [{"at", "source", "text"}].
+    further_statements = models.JSONField(default=list, blank=True)
+    contact_name = models.CharField(max_length=200, blank=True, default="")
+    contact_email = models.CharField(max_length=254, blank=True, default="")
+    contact_phone = models.CharField(max_length=40, blank=True, default="")
+    received_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="objections_decided",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # Fresh eyes: neither the proposer nor the approver decides the objection.
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True)
+                | (
+                    ~models.Q(decided_by=models.F("proposed_by"))
+                    & ~models.Q(decided_by=models.F("approved_by"))
+                ),
+                name="objection_fresh_eyes",
+            ),
+            # Decided means: by someone, at a time, with a reason; undecided means none of it.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="received", decided_by__isnull=True, decided_at__isnull=True)
+                    | (
+                        models.Q(
+                            status__in=["upheld", "granted"],
+                            decided_by__isnull=False,
+                            decided_at__isnull=False,
+                        )
+                        & ~models.Q(reason="")
+                    )
+                ),
+                name="objection_decided_fully",
+            ),
+            models.UniqueConstraint(
+                fields=["platform", "operator_reference"],
+                condition=~models.Q(operator_reference=""),
+                name="objection_operator_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="objection_status_deadline_idx"),
+            models.Index(fields=["received_at"], name="objection_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Objection {self.receipt_code}"
+
+
+class ObjectionAttachment(models.Model):
+    """A picture sent with an objection: checked and re-encoded like evidence."""
+
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(
+        storage=_objection_storage, upload_to="objections/%Y/%m/%d/", max_length=300
+    )
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Attachment {self.pk} of objection {self.objection_id}"
+
+
+class RestoreRequest(models.Model):
+    """The outbox row of a granted objection ("normalisasi"), written in the decision's
+    transaction and delivered exactly like a takedown request (docs/objections.md)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        RESTORED = "restored", _("Restored")
+        REFUSED = "refused", _("Refused")
+        NOT_FOUND = "not_found", _("Not found")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    RESOLVED = (Status.RESTORED, Status.REFUSED, Status.NOT_FOUND)
+    FINAL = (*RESOLVED, Status.CANCELLED)
+    CANCELLABLE = (Status.PENDING, Status.FAILED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    objection = models.OneToOneField(
+        Objection, on_delete=models.PROTECT, related_name="restore_request"
+    )
+    takedown = models.ForeignKey(TakedownRequest, on_delete=models.PROTECT, related_name="+")
+    platform = models.ForeignKey(Platform, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ChatAccount, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    issued_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    throttled_since = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    operator_reference = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="restore_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Restore {self.pk}"
+
+
+class RestoreAttempt(models.Model):
+    """One HTTP call to an operator with a restore request (as DeliveryAttempt for takedowns)."""
+
+    OUTCOME_LABELS = DeliveryAttempt.OUTCOME_LABELS
+
+    request = models.ForeignKey(RestoreRequest, on_delete=models.PROTECT, related_name="deliveries")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["request", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "number"], name="restore_attempt_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of restore {self.request_id}"
 
     @property
     def outcome_label(self) -> str:

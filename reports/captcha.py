@@ -9,14 +9,30 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 
 import altcha
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 CHALLENGE_LIFETIME = timedelta(minutes=20)
+
+# Shared by the public forms (the report form, the objection form) and their status pages.
+ROBOT_CHECK_UNFINISHED = _(
+    "The anti-robot check did not finish. Wait until it says it is done, then send again."
+)
+RECEIPT_CHARACTERS = re.compile(r"[A-Z0-9-]+")
+
+
+def without_solution(data):
+    """A public form's data as typed, less the used-up proof of work: shown again, the page
+    solves a fresh one."""
+    data = data.copy()
+    data["altcha"] = ""
+    return data
 
 
 def _key() -> str:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import csv
 import mimetypes
-import re
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,7 +19,13 @@ from config.roles import Role, role_required
 from config.spreadsheet import cell
 from moderation.cases import evidence_settings_for
 from reports.access import can_see_content, can_view_evidence
-from reports.captcha import challenge_new, solution_accept
+from reports.captcha import (
+    RECEIPT_CHARACTERS,
+    ROBOT_CHECK_UNFINISHED,
+    challenge_new,
+    solution_accept,
+    without_solution,
+)
 from reports.forms import ImportUploadForm, PublicReportForm
 from reports.models import Evidence, ImportJob
 from reports.ratelimit import rate_limit_hit, rate_limit_reached
@@ -97,17 +102,6 @@ PUBLIC_STATUS_TEXT = {
 
 
 PUBLIC_REPORT_SCOPE = "public-report"
-ROBOT_CHECK_UNFINISHED = _(
-    "The anti-robot check did not finish. Wait until it says it is done, then send again."
-)
-
-
-def _without_solution(data):
-    """The form's data as typed, less the used-up proof of work: shown again, the page
-    solves a fresh one."""
-    data = data.copy()
-    data["altcha"] = ""
-    return data
 
 
 @require_http_methods(["GET", "POST"])
@@ -124,12 +118,12 @@ def public_report(request: HttpRequest) -> HttpResponse:
         client = client_ip(request) or "unknown"
         limit = settings.PUBLIC_REPORT_RATE_PER_HOUR
         if not solution_accept(request.POST.get("altcha", "")):
-            form = PublicReportForm(_without_solution(request.POST))  # files not read
+            form = PublicReportForm(without_solution(request.POST))  # files not read
             form.add_error(None, ROBOT_CHECK_UNFINISHED)
             return render(request, "reports/public_form.html", {"form": form})
         if rate_limit_reached(scope=PUBLIC_REPORT_SCOPE, ident=client, limit=limit):
             return render(request, "reports/public_limited.html", status=429)
-        form = PublicReportForm(_without_solution(request.POST), request.FILES)
+        form = PublicReportForm(without_solution(request.POST), request.FILES)
         if form.is_valid():
             if not rate_limit_hit(
                 scope=PUBLIC_REPORT_SCOPE, ident=client, limit=limit, window_seconds=3600
@@ -163,9 +157,6 @@ def altcha_challenge(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(challenge_new())
     response["Cache-Control"] = "no-store"
     return response
-
-
-RECEIPT_CHARACTERS = re.compile(r"[A-Z0-9-]+")
 
 
 @require_GET

@@ -176,6 +176,13 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
     ("takedown_deadline", "approval__request__deadline"),
     ("takedown_resolved_at", "approval__request__resolved_at"),
     ("operator_reference", "approval__request__operator_reference"),
+    # The objection to the takedown, if the account's owner made one (issue 18), and what
+    # became of the restoration if it was granted. One objection per takedown: still one row.
+    ("objection", "approval__request__objection__receipt_code"),
+    ("objection_status", "approval__request__objection__status"),
+    ("objection_decided_at", "approval__request__objection__decided_at"),
+    ("objection_reason", "approval__request__objection__reason"),
+    ("restore_status", "approval__request__objection__restore_request__status"),
     ("public_reporters", "public_reporters"),
 ]
 EXPORT_HEADER = [name for name, _ in EXPORT_COLUMNS]
@@ -482,6 +489,11 @@ def decision_log_csv_copy(*, filters: dict[str, str], include_contacts: bool) ->
         "takedown_deadline": _utc_text("tr.deadline"),
         "takedown_resolved_at": _utc_text("tr.resolved_at"),
         "operator_reference": cell_sql("COALESCE(tr.operator_reference, '')"),
+        "objection": "COALESCE(ob.receipt_code, '')",
+        "objection_status": "COALESCE(ob.status, '')",
+        "objection_decided_at": _utc_text("ob.decided_at"),
+        "objection_reason": cell_sql("COALESCE(ob.reason, '')"),
+        "restore_status": "COALESCE(rr.status, '')",
         "public_reporters": cell_sql("COALESCE(pr.contacts, '')"),
     }
     assert list(columns) == EXPORT_HEADER
@@ -499,6 +511,8 @@ LEFT JOIN moderation_legalbasis lb ON lb.id = d.legal_basis_id
 LEFT JOIN moderation_approval ap ON ap.decision_id = d.id
 LEFT JOIN auth_user s ON s.id = ap.supervisor_id
 LEFT JOIN moderation_takedownrequest tr ON tr.approval_id = ap.id
+LEFT JOIN moderation_objection ob ON ob.takedown_id = tr.id
+LEFT JOIN moderation_restorerequest rr ON rr.objection_id = ob.id
 LEFT JOIN {_contact_sql(include_contacts)} pr ON pr.case_id = d.case_id
 WHERE {where}
 ORDER BY d.created_at DESC, d.id DESC

@@ -8,6 +8,9 @@ exact, and the work is bounded by the window's days plus a few minutes of activi
 the size of the history. Medians cannot be summed per day: they are taken at each refresh
 (live when there has never been one). Open cases and overdue requests are "now" figures,
 read live through partial indexes that hold only open cases and unconfirmed requests.
+The objections received in the period are a cohort whose counts change as they are decided:
+like the medians, they are taken at each refresh (`moderation.objections.objection_counts`);
+what awaits a decision or a restoration now is read live through status indexes.
 
 Days are WIB (Asia/Jakarta) calendar days throughout.
 """
@@ -36,6 +39,7 @@ from moderation.models import (
     Decision,
     TakedownRequest,
 )
+from moderation.objections import ObjectionFigures, objection_counts, objection_figures
 from moderation.takedowns import COMPLIANCE_COUNTS, Compliance, compliance_counts
 from reports.models import Report, SourceKind
 
@@ -200,11 +204,18 @@ class Dashboard:
     overdue_oldest: list[TakedownRequest]
     throughput: list[dict]  # per moderator
     decisions_total: int
+    objections: ObjectionFigures  # received in the period, awaiting now, restore requests
     extra: dict = field(default_factory=dict)
 
     @property
     def in_flight(self) -> int:
         return sum(n for status, n in self.requests_by_status.items() if status != "failed")
+
+    @property
+    def sla_rows(self) -> list[tuple[Compliance, int]]:
+        """Each platform's compliance with its restore requests confirmed in the period."""
+        restored = self.objections.restored_by_platform
+        return [(row, restored.get(row.platform.pk, 0)) for row in self.sla]
 
 
 def dashboard_figures(
@@ -328,7 +339,26 @@ def dashboard_figures(
         overdue_oldest=overdue_oldest,
         throughput=throughput,
         decisions_total=sum(row["total"] for row in throughput),
+        objections=objection_figures(
+            since=wib_day_start(start), now=now, **_objection_snapshot(refresh, days)
+        ),
     )
+
+
+def _objection_snapshot(refresh: DashboardRefresh | None, days: int) -> dict:
+    """The period's objection counts from the last refresh, if it took them."""
+    if refresh is None:
+        return {}
+    counts = (refresh.snapshot.get("objections") or {}).get(str(days))
+    return {"counts": counts, "counted_at": refresh.refreshed_at} if counts is not None else {}
+
+
+def objection_snapshot(*, now: datetime) -> dict[str, dict]:
+    """What a refresh keeps of the objections: each window's counts (see objection_counts)."""
+    return {
+        str(days): objection_counts(since=wib_day_start(wib_today(now) - timedelta(days=days - 1)))
+        for days in WINDOWS
+    }
 
 
 def open_cases_compute(*, now: datetime) -> list[dict]:

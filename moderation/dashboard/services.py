@@ -15,6 +15,7 @@ from moderation.dashboard.selectors import (
     SUMMARY_DAYS,
     WINDOWS,
     medians_compute,
+    objection_snapshot,
     open_cases_compute,
     raw_daily_counts,
     wib_day_start,
@@ -28,8 +29,8 @@ DASHBOARD_REFRESH_LOCK = 0x5A52_1D45_4842
 
 def dashboard_refresh(*, now: datetime | None = None) -> DashboardRefresh:
     """Recount the last SUMMARY_DAYS WIB days up to `now` and store them, with the medians
-    of every window and the open cases by category and age, replacing the previous summary
-    in one transaction."""
+    and the objection counts of every window and the open cases by category and age,
+    replacing the previous summary in one transaction."""
     now = now or timezone.now()
     window_start = wib_today(now) - timedelta(days=SUMMARY_DAYS - 1)
     with transaction.atomic():
@@ -44,6 +45,7 @@ def dashboard_refresh(*, now: datetime | None = None) -> DashboardRefresh:
                 for days in WINDOWS
             },
             "open_cases": open_cases_compute(now=now),
+            "objections": objection_snapshot(now=now),
         }
         DashboardDaily.objects.all().delete()
         DashboardDaily.objects.bulk_create(

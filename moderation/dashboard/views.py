@@ -17,6 +17,7 @@ from config.roles import Role, role_required
 from config.spreadsheet import cell
 from moderation.dashboard import charts
 from moderation.dashboard.selectors import AGE_BUCKETS, WINDOWS, Dashboard, dashboard_figures
+from moderation.objections import MIN_DECISIONS
 from moderation.templatetags.saring_dashboard import percent
 from reports.models import SourceKind
 from reports.selectors import graphic_seen_today_totals
@@ -29,7 +30,7 @@ AGE_LABELS = {
 }
 # The charts in the two-column cards are drawn narrower, so their text stays readable.
 HALF_WIDTH = {"width": 560, "label_width": 175}
-CHARTS = ("reports", "open-cases", "sla", "overdue", "throughput")
+CHARTS = ("reports", "open-cases", "sla", "overdue", "throughput", "objections")
 
 
 def _days(request: HttpRequest) -> int:
@@ -134,6 +135,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             # Reviewer wellbeing (issue 16): graphic pictures seen today, a total per person.
             "wellbeing": graphic_seen_today_totals(),
             "break_threshold": settings.GRAPHIC_DAILY_BREAK_THRESHOLD,
+            "min_decisions": MIN_DECISIONS,
         },
     )
 
@@ -167,9 +169,10 @@ def _csv_rows(chart: str, figures: Dashboard) -> list[list]:
                 "judged_deadline",
                 "before_deadline",
                 "share_before_deadline_percent",
+                "restored",
             ]
         ]
-        for row in figures.sla:
+        for row, restored in figures.sla_rows:
             rows.append(
                 [
                     row.slug,
@@ -184,8 +187,18 @@ def _csv_rows(chart: str, figures: Dashboard) -> list[list]:
                     row.due,
                     row.in_time,
                     row.share_in_time,
+                    restored,
                 ]
             )
+        return rows
+    if chart == "objections":
+        # Shares of fewer than MIN_DECISIONS decisions are left empty, as on the page.
+        rows = [["by", "key", "decided", "granted", "granted_share_percent"]]
+        for by, shares in (
+            ("category", figures.objections.by_category),
+            ("proposer", figures.objections.by_proposer),
+        ):
+            rows += [[by, row.key, row.decided, row.granted, row.share] for row in shares]
         return rows
     if chart == "overdue":
         rows = [["platform", "overdue_now"]]

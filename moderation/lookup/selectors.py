@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Case as When_
 from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -24,6 +25,9 @@ from moderation.models import (
     Case,
     Decision,
     DeliveryAttempt,
+    Objection,
+    RestoreAttempt,
+    RestoreRequest,
     TakedownRequest,
 )
 from reports.models import Report
@@ -51,20 +55,26 @@ def linked_accounts(*, account: ChatAccount) -> QuerySet[ChatAccount]:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # report, case, decision, approval, request, delivery, audit
+    kind: str  # report, case, decision, approval, request, delivery, objection, restore, audit
     title: str
     detail: str = ""
     case_id: int | None = None
+    url: str = ""  # where the entry's record is shown, when it is not the case page
+
+
+def _local(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def account_timeline(
-    *, account: ChatAccount, with_deliveries: bool
+    *, account: ChatAccount, with_deliveries: bool, with_objections: bool = False
 ) -> tuple[list[TimelineEntry], bool]:
-    """Every report, case, decision, approval, takedown request, delivery attempt and audit
-    event about the account, oldest first; one query per kind, never one per row. The flag
-    says whether older entries were left out. Without `with_deliveries` (a moderator's view,
-    `access.can_read_deliveries`) takedown requests, their delivery and their audit events
-    are left out."""
+    """Every report, case, decision, approval, takedown request, delivery attempt, objection,
+    restore request and audit event about the account, oldest first; one query per kind,
+    never one per row. The flag says whether older entries were left out. Without
+    `with_deliveries` (a moderator's view, `access.can_read_deliveries`) takedown and restore
+    requests, their delivery and their audit events are left out; without `with_objections`
+    (`access.OBJECTION_READERS`) the owner's objections and their audit events."""
     n = TIMELINE_PER_KIND
     entries: list[TimelineEntry] = []
     truncated = False
@@ -160,10 +170,7 @@ def account_timeline(
                 _("Takedown request %(id)s issued to %(platform)s")
                 % {"id": t.pk, "platform": t.platform.name},
                 _("Deadline %(deadline)s · now %(status)s")
-                % {
-                    "deadline": date_format(timezone.localtime(t.deadline), "DATETIME_FORMAT"),
-                    "status": t.get_status_display(),
-                },
+                % {"deadline": _local(t.deadline), "status": t.get_status_display()},
                 t.case_id,
             )
         )
@@ -192,6 +199,94 @@ def account_timeline(
                 f"HTTP {at.http_status}" if at.http_status else at.error,
             )
         )
+    objections = (
+        newest(
+            Objection.objects.filter(account=account).select_related("decided_by"),
+            "received_at",
+        )
+        if with_objections
+        else []
+    )
+    for o in objections:
+        url = reverse("moderation:objection_detail", args=[o.pk])
+        entries.append(
+            TimelineEntry(
+                o.received_at,
+                "objection",
+                _("Objection %(code)s received: %(source)s")
+                % {"code": o.receipt_code, "source": o.get_source_display()},
+                _("A decision is due by %(deadline)s") % {"deadline": _local(o.deadline)},
+                o.case_id,
+                url,
+            )
+        )
+        if o.decided_at:
+            entries.append(
+                TimelineEntry(
+                    o.decided_at,
+                    "objection",
+                    _("Objection %(code)s decided by %(who)s: %(outcome)s")
+                    % {
+                        "code": o.receipt_code,
+                        "who": o.decided_by.get_username() if o.decided_by else "",
+                        "outcome": o.get_status_display(),
+                    },
+                    o.reason,
+                    o.case_id,
+                    url,
+                )
+            )
+    restores = (
+        newest(
+            RestoreRequest.objects.filter(account=account).select_related("platform"),
+            "issued_at",
+        )
+        if with_deliveries
+        else []
+    )
+    for r in restores:
+        url = reverse("moderation:objection_detail", args=[r.objection_id])
+        entries.append(
+            TimelineEntry(
+                r.issued_at,
+                "restore",
+                _("Restore request %(id)s issued to %(platform)s")
+                % {"id": r.pk, "platform": r.platform.name},
+                _("now %(status)s") % {"status": r.get_status_display()},
+                None,
+                url,
+            )
+        )
+        if r.resolved_at:  # the operator's answer, or a supervisor's cancelling
+            entries.append(
+                TimelineEntry(
+                    r.resolved_at,
+                    "restore",
+                    _("Restore request cancelled")
+                    if r.status == RestoreRequest.Status.CANCELLED
+                    else _("Operator reported: %(status)s") % {"status": r.get_status_display()},
+                    r.operator_reference
+                    if r.status == RestoreRequest.Status.RESTORED
+                    else r.last_error,
+                    None,
+                    url,
+                )
+            )
+    restore_attempts = (
+        newest(RestoreAttempt.objects.filter(request__account=account), "started_at")
+        if with_deliveries
+        else []
+    )
+    for at in restore_attempts:
+        entries.append(
+            TimelineEntry(
+                at.started_at,
+                "delivery",
+                _("Restore delivery attempt %(n)s: %(outcome)s")
+                % {"n": at.number, "outcome": at.outcome_label},
+                f"HTTP {at.http_status}" if at.http_status else at.error,
+            )
+        )
     subjects = Q(subject_type="accounts.chataccount", subject_id=str(account.pk))
     for label, objects in (
         ("moderation.case", cases),
@@ -199,6 +294,8 @@ def account_timeline(
         ("moderation.decision", decisions),
         ("moderation.approval", approvals),
         ("moderation.takedownrequest", requests),
+        ("moderation.objection", objections),
+        ("moderation.restorerequest", restores),
     ):
         if objects:
             subjects |= Q(subject_type=label, subject_id__in=[str(o.pk) for o in objects])

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from accounts.models import ChatAccount
-from moderation.access import READERS, can_read_deliveries, role_required
+from config.roles import has_role
+from moderation.access import OBJECTION_READERS, READERS, can_read_deliveries, role_required
 from moderation.lookup.selectors import (
     TIMELINE_PER_KIND,
     account_timeline,
@@ -23,7 +24,9 @@ TEMPLATES = "moderation/lookup/"
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(ChatAccount.objects.select_related("platform"), pk=pk)
     timeline, truncated = account_timeline(
-        account=account, with_deliveries=can_read_deliveries(request.user)
+        account=account,
+        with_deliveries=can_read_deliveries(request.user),
+        with_objections=has_role(request.user, *OBJECTION_READERS),
     )
     return render(
         request,

@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from accounts.models import ChatAccount
-from moderation.models import TakedownRequest
+from moderation.models import Objection, TakedownRequest
 from moderation.rings.graph import profile_url_key, stock_pictures_sql
 
 # How the matches read in code, the audit trail and Case.returning_via; the first of equally
@@ -44,8 +44,17 @@ VIA_PHONE, VIA_PICTURE, VIA_PROFILE_URL = "phone", "picture", "profile_url"
 
 
 def takedowns_confirmed() -> QuerySet[TakedownRequest]:
-    """Takedown requests whose account is taken down: the operator confirmed it."""
-    return TakedownRequest.objects.filter(status=TakedownRequest.Status.TAKEN_DOWN)
+    """Takedown requests whose account is taken down: the operator confirmed it, and no
+    objection to it was granted (issue 18: a takedown found wrong and restored marks nobody
+    as coming back)."""
+    return TakedownRequest.objects.filter(status=TakedownRequest.Status.TAKEN_DOWN).exclude(
+        objection__status=Objection.Status.GRANTED
+    )
+
+
+# The same rule in SQL, for the queries below: `t` is a moderation_takedownrequest row.
+_CONFIRMED_SQL = """t.status = %(taken_down)s AND NOT EXISTS (
+    SELECT 1 FROM moderation_objection g WHERE g.takedown_id = t.id AND g.status = 'granted')"""
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,7 @@ WITH mine AS (
     -- lookup per account: a join would scan every account's address through the regexes).
     SELECT m.id AS account_id, o.id AS other_id
       FROM (SELECT DISTINCT t.account_id FROM moderation_takedownrequest t
-             WHERE t.status = %(taken_down)s) d
+             WHERE {_CONFIRMED_SQL}) d
      CROSS JOIN LATERAL (SELECT a.id, {profile_url_key("a.profile_url")} AS url
                            FROM accounts_chataccount a
                           WHERE a.id = d.account_id AND a.profile_url <> '' OFFSET 0) o
@@ -115,7 +124,7 @@ WITH mine AS (
       JOIN mine n ON n.id = h.account_id
      CROSS JOIN LATERAL (
            SELECT t.id, t.resolved_at, t.issued_at FROM moderation_takedownrequest t
-            WHERE t.account_id = h.other_id AND t.status = %(taken_down)s
+            WHERE t.account_id = h.other_id AND {_CONFIRMED_SQL}
               AND t.resolved_at <= n.first_reported_at
             ORDER BY t.resolved_at DESC NULLS LAST, t.issued_at DESC
             LIMIT 1) t

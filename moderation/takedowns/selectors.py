@@ -159,7 +159,12 @@ def takedown_detail(*, request_id: UUID) -> TakedownRequest | None:
     """One request with its delivery history (each attempt has a readable outcome_label)."""
     request = (
         TakedownRequest.objects.select_related(
-            "platform", "account", "case", "approval__supervisor", "approval__decision__moderator"
+            "platform",
+            "account",
+            "case",
+            "approval__supervisor",
+            "approval__decision__moderator",
+            "objection",  # the owner's objection, if any (issue 18): read, never imported
         )
         .prefetch_related(
             Prefetch("deliveries", queryset=DeliveryAttempt.objects.order_by("number"))

@@ -8,7 +8,8 @@ import secrets
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
-def receipt_code_new() -> str:
-    """A code like ``SR-7KQ4-M2XD``: 40 bits of randomness, unguessable for a status page."""
+def receipt_code_new(prefix: str = "SR") -> str:
+    """A code like ``SR-7KQ4-M2XD``: 40 bits of randomness, unguessable for a status page.
+    Reports use SR-, objections KB- (keberatan)."""
     body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-    return f"SR-{body[:4]}-{body[4:]}"
+    return f"{prefix}-{body[:4]}-{body[4:]}"

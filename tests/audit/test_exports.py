@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import UTC
+from datetime import UTC, timedelta
 
 import django_rq
 import pytest
@@ -526,6 +526,105 @@ def test_the_trail_filters_by_platform_category_and_source_kind(db):
         ("report.received", ""),
     ]
     assert subjects(source_kind="public") == [("report.received", "")]
+
+
+@pytest.fixture
+def objections(db):
+    """Three approved takedowns on MiChat: one whose owner's objection was granted (the
+    supervisor's reason starts like a formula), one whose objection awaits a decision, one
+    nobody objected to."""
+    from config.roles import Role
+    from moderation.objections import objection_decide
+    from tests.support.objections import objected
+
+    michat = PlatformFactory(slug="michat")
+    rows = {}
+    for name, hours in (("granted", 1), ("awaiting", 2), ("none", 3)):
+        rows[name] = decision_on(michat, when=at(hours))
+        request = TakedownRequestFactory(
+            approval=ApprovalFactory(decision=rows[name]), status="taken_down"
+        )
+        if name != "none":
+            rows[f"{name}_objection"] = objected(request, reference=f"op-obj-{name}")
+    rows["granted_objection"] = objection_decide(
+        objection_id=rows["granted_objection"].pk,
+        supervisor=UserFactory(username="fresh-eyes", roles=[Role.SUPERVISOR]),
+        outcome="granted",
+        reason="=Nama sama, orang lain: akun toko batik.",
+    )
+    return rows
+
+
+OBJECTION_COLUMNS = [
+    "objection",
+    "objection_status",
+    "objection_decided_at",
+    "objection_reason",
+    "restore_status",
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "xlsx"])
+def test_each_decision_row_carries_the_objection_outcome_of_its_takedown(objections, auditor, fmt):
+    rows = {
+        int(r["decision_id"]): r
+        for r in read_rows(run_export(auditor, fmt, filters={"platform": "michat"}))
+    }
+    assert len(rows) == 3  # an objection adds columns, never rows
+    granted = rows[objections["granted"].pk]
+    objection = objections["granted_objection"]
+    decided_at = objection.decided_at.astimezone(UTC)
+    assert granted["objection"] == objection.receipt_code
+    assert granted["objection_status"] == "granted"
+    assert granted["restore_status"] == "pending"  # the restore request, on its way
+    if fmt == "xlsx":  # a real date cell, in UTC; text cells defused
+        written = granted["objection_decided_at"]  # a spreadsheet keeps milliseconds
+        assert abs(written - decided_at.replace(tzinfo=None)) < timedelta(milliseconds=1)
+        assert granted["objection_reason"] == "'=Nama sama, orang lain: akun toko batik."
+    elif fmt == "csv":
+        assert granted["objection_decided_at"] == decided_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert granted["objection_reason"] == "'=Nama sama, orang lain: akun toko batik."
+    else:
+        assert granted["objection_decided_at"] == decided_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert granted["objection_reason"] == "=Nama sama, orang lain: akun toko batik."
+    awaiting = rows[objections["awaiting"].pk]
+    assert awaiting["objection"] == objections["awaiting_objection"].receipt_code
+    assert awaiting["objection_status"] == "received"
+    assert not awaiting["objection_decided_at"] and not awaiting["objection_reason"]
+    assert not any(rows[objections["none"].pk][name] for name in OBJECTION_COLUMNS)
+
+
+def test_the_csv_from_postgresql_writes_the_objection_columns_as_the_python_writers(
+    objections, auditor
+):
+    csv_rows = read_rows(run_export(auditor, "csv", filters={"platform": "michat"}))
+    jsonl_rows = read_rows(run_export(auditor, "jsonl", filters={"platform": "michat"}))
+    assert list(csv_rows[0])[-len(OBJECTION_COLUMNS) - 1 : -1] == OBJECTION_COLUMNS
+    from config.spreadsheet import cell as _cell_text
+
+    for csv_row, jsonl_row in zip(csv_rows, jsonl_rows, strict=True):
+        for name in OBJECTION_COLUMNS:
+            assert csv_row[name] == _cell_text(jsonl_row[name] or ""), name
+
+
+def test_a_dsa_statement_keeps_the_objection_beside_the_schemas_fields(objections, auditor):
+    from tests.audit.dsa_rules import problems
+
+    statements = {
+        s["decision_id"]: s
+        for s in read_rows(run_export(auditor, "dsa", filters={"platform": "michat"}))
+    }
+    objection = objections["granted_objection"]
+    assert statements[objections["granted"].pk]["saring"]["objection"] == {
+        "id": objection.receipt_code,
+        "status": "granted",
+        "decided_at": objection.decided_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "reason": "=Nama sama, orang lain: akun toko batik.",
+        "restore_status": "pending",
+    }
+    assert statements[objections["none"].pk]["saring"]["objection"] is None
+    for statement in statements.values():
+        assert problems(statement) == [], statement["puid"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -258,8 +258,12 @@ def test_the_csv_downloads_hold_the_charts_numbers(client_for, supervisor, known
     assert len(_csv(client, "reports", days=90)) == 91
 
     sla = {row[0]: row for row in _csv(client, "sla")[1:]}
-    # platform, issued, taken down, then judged / done / share for 4 h, 24 h and the deadline
-    assert sla["michat"][1:] == ["5", "3", "5", "1", "20.0", "5", "2", "40.0", "5", "2", "40.0"]
+    # platform, issued, taken down, then judged / done / share for 4 h, 24 h and the deadline,
+    # and restore requests of granted objections confirmed in the period (none here)
+    assert sla["michat"][1:] == [
+        *["5", "3", "5", "1", "20.0", "5", "2", "40.0", "5", "2", "40.0"],
+        "0",
+    ]
 
     assert _csv(client, "overdue")[1:] == [["michat", "2"]]
 

@@ -11,8 +11,17 @@ from django.core.management import call_command
 
 from accounts.identifiers import normalise_identifier
 from accounts.models import ChatAccount, Platform
-from devtools.management.commands.seed_demo import RING_ACCOUNTS
-from moderation.models import AccountRing, AuditEvent, Case, LegalBasis, TakedownRequest
+from devtools.management.commands.seed_demo import OBJECTION_ACCOUNTS, RING_ACCOUNTS
+from moderation.models import (
+    AccountRing,
+    AuditEvent,
+    Case,
+    LegalBasis,
+    Objection,
+    RestoreRequest,
+    TakedownRequest,
+)
+from moderation.objections import objection_refusal
 from reports.models import PictureHash, PictureLink, Report, SourceOrganisation
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +36,14 @@ def run(*args, **kwargs) -> str:
 def test_it_seeds_demo_reports_through_the_intake_service():
     out = StringIO()
     call_command("seed_demo", reports=60, stdout=out)
-    assert Report.objects.count() == 60 + len(RING_ACCOUNTS)
-    assert AuditEvent.objects.filter(action="report.received").count() == 60 + len(RING_ACCOUNTS)
+    demo = len(RING_ACCOUNTS) + len(OBJECTION_ACCOUNTS)
+    assert Report.objects.count() == 60 + demo
+    assert AuditEvent.objects.filter(action="report.received").count() == 60 + demo
     for case in Case.objects.all():
         assert case.report_count == case.reports.count()
         assert case.priority > 0
     call_command("seed_demo", reports=60, stdout=StringIO())
-    assert Report.objects.count() == 60 + len(RING_ACCOUNTS)
+    assert Report.objects.count() == 60 + demo
     assert "moderator" in out.getvalue()
 
 
@@ -47,6 +57,7 @@ def test_seed_demo_loads_everything_once():
         Platform.objects.count(),
         SourceOrganisation.objects.count(),
         LegalBasis.objects.count(),
+        Objection.objects.count(),
     )
     second = run("seed_demo", reports=200)
     again = (
@@ -57,8 +68,10 @@ def test_seed_demo_loads_everything_once():
         Platform.objects.count(),
         SourceOrganisation.objects.count(),
         LegalBasis.objects.count(),
+        Objection.objects.count(),
     )
-    assert f"Demo data loaded: {200 + len(RING_ACCOUNTS)} reports" in first
+    demo = len(RING_ACCOUNTS) + len(OBJECTION_ACCOUNTS)
+    assert f"Demo data loaded: {200 + demo} reports" in first
     assert "nothing added" in second
     assert counts == again
     assert set(Platform.objects.values_list("slug", flat=True)) == {
@@ -113,3 +126,43 @@ def test_the_demo_has_a_ring_with_one_account_taken_down_and_one_returning():
     # Every ring picture was hashed, and the copies of the first account's photo link to it.
     assert PictureHash.objects.count() >= sum(len(row[-1]) for row in RING_ACCOUNTS)
     assert PictureLink.objects.filter(low_account=first, high_account=last).exists()
+
+
+def test_the_demo_has_an_objection_awaiting_a_decision_and_one_granted_and_restored():
+    run("seed_demo", reports=40)
+    objections = {o.account.identifier: o for o in Objection.objects.select_related("account")}
+    assert len(objections) == len(OBJECTION_ACCOUNTS) == 2
+    (_, raw_waiting, *_), (_, raw_granted, *_) = OBJECTION_ACCOUNTS
+    waiting = objections[normalise_identifier(raw_waiting).value]
+    granted = objections[normalise_identifier(raw_granted).value]
+
+    # Forwarded by the operator, in Indonesian, awaiting a decision on a takedown carried out.
+    assert (waiting.source, waiting.status) == ("operator", "received")
+    assert waiting.operator_reference == "MC-KB-2026-0001"
+    assert "diretas" in waiting.statement and waiting.contact_email
+    assert waiting.takedown.status == TakedownRequest.Status.TAKEN_DOWN
+    assert waiting.account.status == ChatAccount.Status.TAKEN_DOWN
+    received = AuditEvent.objects.get(action="objection.received", subject_id=str(waiting.pk))
+    assert received.actor_label == "operator:michat"
+    # Fresh eyes: the approver may not decide it; supervisor2, who neither proposed nor
+    # approved, may.
+    supervisor, supervisor2 = (User.objects.get(username=u) for u in ("supervisor", "supervisor2"))
+    assert waiting.approved_by == supervisor and waiting.proposed_by.username == "moderator"
+    assert objection_refusal(objection=waiting, user=supervisor)
+    assert objection_refusal(objection=waiting, user=supervisor2) == ""
+
+    # From the public form, granted by a supervisor who neither proposed nor approved it, and
+    # restored: the operator's signed callback closed the restore request.
+    assert (granted.source, granted.status) == ("public", "granted")
+    assert granted.decided_by == supervisor2
+    assert granted.decided_by not in (granted.proposed_by, granted.approved_by)
+    restore = RestoreRequest.objects.get(objection=granted)
+    assert restore.status == RestoreRequest.Status.RESTORED and restore.resolved_at
+    granted.account.refresh_from_db()
+    assert granted.account.status == ChatAccount.Status.CLEARED
+    assert set(
+        AuditEvent.objects.filter(
+            action__in=["objection.received", "objection.granted"], subject_id=str(granted.pk)
+        ).values_list("action", flat=True)
+    ) == {"objection.received", "objection.granted"}
+    assert AuditEvent.objects.filter(action="restore.restored", subject_id=str(restore.pk)).exists()

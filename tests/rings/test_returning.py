@@ -9,11 +9,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from config.roles import Role
 from moderation.cases import cases_mark_returning, cases_refresh
 from moderation.cases.priority import RETURNING_POINTS, case_score
 from moderation.models import AuditEvent, Case
+from moderation.objections import objection_decide
 from moderation.rings import account_returning
+from tests.support.factories import UserFactory
 from tests.support.intake import report_body
+from tests.support.objections import objected
 from tests.support.rings import account, link, open_case, picture, taken_down
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +127,20 @@ def test_an_account_first_reported_before_the_takedown_is_not_returning():
     assert cases_mark_returning(account_ids=[sister.pk, old.pk]) == []
     case.refresh_from_db()
     assert case.returning_from_id is None
+
+
+def test_a_takedown_whose_objection_was_granted_makes_nobody_returning(ministry_token):
+    _, token = ministry_token
+    request = taken_down(account("bella_old", phones=["+6281234567890"]))
+    fresh_eyes = UserFactory(username="supervisor3", roles=[Role.SUPERVISOR])
+    objection_decide(
+        objection_id=objected(request).pk,
+        supervisor=fresh_eyes,
+        outcome="granted",
+        reason="The number belongs to a batik shop.",
+    )
+
+    case = Case.objects.get(pk=post_report(token, report_body("NEW-1"))["case"])
+
+    assert case.returning_from_id is None
+    assert account_returning(account=case.account) is None

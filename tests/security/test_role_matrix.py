@@ -63,6 +63,7 @@ import django_rq
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -71,7 +72,9 @@ from rq import Worker
 
 from moderation.audit import Actor, audit_record
 from moderation.models import Export
+from moderation.objections import ObjectionInput, objection_decide, objection_receive
 from reports.models import ImportJob
+from reports.services.evidence import evidence_check
 from tests.support.factories import (
     CaseFactory,
     DecisionFactory,
@@ -81,7 +84,8 @@ from tests.support.factories import (
     TakedownRequestFactory,
     UserFactory,
 )
-from tests.support.intake import api_token_for, make_evidence
+from tests.support.intake import api_token_for, image_bytes, make_evidence
+from tests.support.objections import carried_out
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +179,16 @@ EXPECTED: dict[str, Row | list[Row]] = {
                                         method="POST", kwargs={"pk": lambda w: w.report.pk}),
     # Operator callbacks: only a signature with the platform's callback secret counts; a
     # callback is a POST.
+    # Operators forward objections and read their outcome (docs/objections.md): only a
+    # signature with the platform's callback secret counts.
+    "operator-objections":          [row(401,  401,       401,       401,      401,          401,      401,
+                                         method="POST", data={}, json=True),
+                                     row(405,   405,      405,       405,      405,          405,      405)],
+    "operator-objection":           [row(401,  401,       401,       401,      401,          401,      401,
+                                         kwargs={"code": lambda w: w.objection.receipt_code}),
+                                     row(405,   405,      405,       405,      405,          405,      405,
+                                         method="POST",
+                                         kwargs={"code": lambda w: w.objection.receipt_code})],
     "operator-callback":            [row(401,  401,       401,       401,      401,          401,      401,
                                          method="POST", data={}, json=True),
                                      row(405,   405,      405,       405,      405,          405,      405)],
@@ -213,6 +227,31 @@ EXPECTED: dict[str, Row | list[Row]] = {
     "moderation:takedown_detail":   row(LOGIN, 403,       OK,        OK,       403,          403,      LOGIN),
     "moderation:takedown_retry":    row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
     "moderation:takedown_cancel":   row(LOGIN, 403,       REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
+    # --- Objections (issue 18): supervisors decide, auditors read; the owner's pictures as
+    # evidence is served. A refused decision (here: no outcome given) is a redirect back to
+    # the page with the reason; the restore request's retry and cancel go back there too.
+    "moderation:objections":        row(LOGIN, 403,       OK,        OK,       403,          403,      LOGIN),
+    "moderation:objection_detail":  row(LOGIN, 403,       OK,        OK,       403,          403,      LOGIN),
+    "moderation:objection_decide":  [row(LOGIN, 403,      REDIRECT,  403,      403,          403,      LOGIN, method="POST"),
+                                     row(405,   405,       405,       405,      405,          405,      405)],
+    "moderation:objection_attachment": row(LOGIN, 403,    OK,        OK,       403,          403,      LOGIN,
+                                        kwargs={"pk": lambda w: w.objection_picture.pk}),
+    "moderation:restore_retry":     [row(LOGIN, 403,      REDIRECT,  403,      403,          403,      LOGIN, method="POST",
+                                         kwargs={"request_id": lambda w: w.restore.pk}),
+                                     row(405,   405,       405,       405,      405,          405,      405,
+                                         kwargs={"request_id": lambda w: w.restore.pk})],
+    "moderation:restore_cancel":    [row(LOGIN, 403,      REDIRECT,  403,      403,          403,      LOGIN, method="POST",
+                                         kwargs={"request_id": lambda w: w.restore.pk}),
+                                     row(405,   405,       405,       405,      405,          405,      405,
+                                         kwargs={"request_id": lambda w: w.restore.pk})],
+    # The public objection form and its status page are for everyone; a POST without a
+    # solved proof of work gets the form again with its error (200).
+    "moderation:objection_public":  [row(OK,    OK,        OK,        OK,       OK,           OK,       OK),
+                                     row(OK,    OK,        OK,        OK,       OK,           OK,       OK, method="POST",
+                                         data={"statement": "x"})],
+    "moderation:objection_status_lookup": row(OK, OK,     OK,        OK,       OK,           OK,       OK),
+    "moderation:objection_status":  row(OK,    OK,        OK,        OK,       OK,           OK,       OK,
+                                        kwargs={"code": lambda w: w.objection.receipt_code}),
     # --- Supervisors' dashboard and its numbers.
     "moderation:dashboard_csv":     row(LOGIN, 403,       OK,        403,      403,          403,      LOGIN,
                                         kwargs={"chart": lambda w: "reports"}),
@@ -268,6 +307,37 @@ EXPECTED: dict[str, Row | list[Row]] = {
 # fmt: on
 
 
+def objection_granted(platform):
+    """An objection with one picture to a takedown carried out on `platform`, granted by a
+    third supervisor: the objection pages' and the restore request's sample. Made through the
+    real services, by people who are none of the matrix's own."""
+    from config.roles import Role
+
+    takedown = carried_out(
+        moderator=UserFactory(roles=[Role.MODERATOR]),
+        supervisor=UserFactory(roles=[Role.SUPERVISOR]),
+        platform=platform,
+    )
+    picture = evidence_check(
+        SimpleUploadedFile("shop.png", image_bytes(), content_type="image/png")
+    )
+    objection = objection_receive(
+        item=ObjectionInput(
+            takedown_id=takedown.pk,
+            source="public",
+            statement="A batik shop.",
+            attachments=[picture],
+        ),
+        actor=Actor.public(),
+    ).objection
+    return objection_decide(
+        objection_id=objection.pk,
+        supervisor=UserFactory(roles=[Role.SUPERVISOR]),
+        outcome="granted",
+        reason="The shop is real.",
+    )
+
+
 def retention_batch_of(world) -> int:
     """The number of a retention batch's audit event (written once per world)."""
     if not hasattr(world, "retention_batch"):
@@ -292,6 +362,7 @@ SAMPLES: dict[str, Any] = {
     "case_id": lambda w: w.report.case_id,
     "decision_id": lambda w: w.proposal.pk,
     "request_id": lambda w: w.takedown.pk,
+    "objection_id": lambda w: w.objection.pk,
     "code": lambda w: w.report.receipt_code,
     "queue_index": lambda w: 0,
     "scheduler_index": lambda w: 0,
@@ -397,7 +468,11 @@ def world(request, client_for):
     import_job = ImportJob(organisation=owner, requested_by=users["supervisor"], status="done")
     import_job.file.save("matrix.csv", ContentFile(b"external_reference\n"), save=False)
     import_job.save()
+    objection = objection_granted(platform)
     world = SimpleNamespace(
+        objection=objection,
+        objection_picture=objection.attachments.get(),
+        restore=objection.restore_request,
         proposal=proposal,
         takedown=takedown,
         export=export,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
@@ -94,6 +95,7 @@ class Command(BaseCommand):
             port=options["port"],
             switches=switches,
             seed=options["seed"],
+            saring_url=settings.SITE_URL,  # where objections are forwarded (POST /_objections)
         )
         self.stdout.write(f"Operator simulator listening on {simulator.url}", ending="\n")
         self.stdout.flush()

@@ -4,6 +4,7 @@ through the intake service, so accounts, cases, priorities and audit events are 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from base64 import b32decode
@@ -25,7 +26,8 @@ from config.roles import Role, role_groups
 from devtools.pictures import jpeg, photo, variant
 from moderation.audit import Actor
 from moderation.cases import DecisionInput, case_decide
-from moderation.models import Case, LegalBasis
+from moderation.models import Case, LegalBasis, Objection, RestoreRequest, TakedownRequest
+from moderation.objections import ObjectionInput, objection_decide, objection_receive
 from moderation.rings import rings_rebuild
 from moderation.takedowns import platform_configure
 from moderation.takedowns.services.approvals import proposal_approve
@@ -183,6 +185,41 @@ RING_ACCOUNTS = [
     ),
 ]
 CITIES = ["jkt", "bks", "bdg", "sby", "mdn", "smg", "mks", "dps", "tgr", "bgr"]
+# The demo objections (issue 18): two accounts taken down on the ministry's order whose owners
+# object. The first objection, forwarded by the operator, awaits a decision; the second, from
+# the public form, a supervisor granted and the operator confirmed restored. (platform,
+# account, display name, days since the report, report text, the owner's statement, the
+# operator's reference or "" for the public form, the owner's contact (name, e-mail, phone),
+# the deciding supervisor's reason or "" while it awaits a decision.)
+OBJECTION_ACCOUNTS = [
+    (
+        "michat",
+        "@dinda.kosmetik",
+        "Dinda Kosmetik Original",
+        5,
+        "Open BO, foto profil vulgar, nomor WA di bio.",
+        "Akun saya diretas awal bulan ini dan dipakai orang lain untuk iklan open BO. Saya "
+        "sudah memulihkan akun dan menghapus semua unggahan itu. Akun ini saya pakai untuk "
+        "berjualan kosmetik; mohon dipulihkan.",
+        "MC-KB-2026-0001",
+        ("Dinda Maharani", "dinda.kosmetik@example.id", "+62 813 2222 4455"),
+        "",
+    ),
+    (
+        "telegram",
+        "@sari_batik_solo",
+        "Sari Batik Solo",
+        10,
+        "Akun 'Sari' menawarkan open BO area Solo, tarif lewat DM.",
+        "Saya Sari, pemilik toko batik di Solo. Akun saya tidak pernah menawarkan jasa "
+        "seksual; iklan open BO itu dari akun lain bernama 'Sari Solo'. Mohon akun toko saya "
+        "dipulihkan.",
+        "",
+        ("Sari Wulandari", "sari.batik@example.id", ""),
+        "Akun ini toko batik; iklan yang dilaporkan berasal dari akun lain dengan nama serupa. "
+        "Perintah pemblokiran dicabut.",
+    ),
+]
 
 
 def phone_in_some_format(rng: random.Random) -> str:
@@ -218,6 +255,7 @@ class Command(BaseCommand):
             else:
                 made = self._reports(options["reports"], random.Random(options["seed"]))
                 made += self._ring()
+                made += self._objections()
                 self.stdout.write(
                     f"Demo data loaded: {made} reports in {Case.objects.count()} cases "
                     f"on {ChatAccount.objects.count()} accounts."
@@ -306,6 +344,81 @@ class Command(BaseCommand):
         if result.http_status != 200:
             raise RuntimeError(f"the demo takedown was not confirmed: {result.body}")
 
+    def _objections(self) -> int:
+        """The demo objections (OBJECTION_ACCOUNTS), made the real way: each account is
+        reported, taken down as the ring's first account is (proposed by `moderator`,
+        approved by `supervisor`, confirmed by the operator's signed callback), and objected
+        to through the objection service. `supervisor2`, who neither proposed nor approved the
+        takedown, grants the second; its restore request is confirmed by the operator's signed
+        `restored` callback. `supervisor` sees the first and may not decide it (fresh eyes)."""
+        org = SourceOrganisation.objects.get(slug="kominfo")
+        decider = User.objects.get(username="supervisor2")
+        for index, row in enumerate(OBJECTION_ACCOUNTS):
+            slug, raw, display, days, description, statement, reference, contact, reason = row
+            platform = Platform.objects.get(slug=slug)
+            item = ReportInput(
+                platform=platform,
+                identifier=normalise_identifier(
+                    raw, profile_url_pattern=platform.profile_url_pattern
+                ),
+                identifier_submitted=raw,
+                category=Category.PROSTITUTION,
+                description=description,
+                external_reference=f"DEMO-KB-{index:02d}",
+                display_name=display,
+                received_at=timezone.now() - timedelta(days=days),
+            )
+            item.payload_hash = payload_hash({"objection": index, "account": raw})
+            report = reports_receive(inputs=[item], organisation=org, actor=Actor.organisation(org))
+            case_id = report[0].report.case_id
+            self._taken_down(case_id)
+            takedown = TakedownRequest.objects.get(case_id=case_id)
+            name, email, phone = contact
+            forwarded = {  # what the operator sent (docs/objections.md), for its repeat check
+                "objection_reference": reference,
+                "request_id": str(takedown.pk),
+                "statement": statement,
+                "contact": {"name": name, "email": email, "phone": phone},
+            }
+            received = objection_receive(
+                item=ObjectionInput(
+                    takedown_id=takedown.pk,
+                    source=Objection.Source.OPERATOR if reference else Objection.Source.PUBLIC,
+                    statement=statement,
+                    contact_name=name,
+                    contact_email=email,
+                    contact_phone=phone,
+                    operator_reference=reference,
+                    # As the operator API hashes a body: canonical JSON, keys sorted.
+                    payload_hash=hashlib.sha256(
+                        json.dumps(forwarded, sort_keys=True, separators=(",", ":")).encode()
+                    ).hexdigest()
+                    if reference
+                    else "",
+                ),
+                actor=Actor.operator(platform) if reference else Actor.public(),
+            )
+            if not reason:
+                continue
+            objection = objection_decide(
+                objection_id=received.objection.pk,
+                supervisor=decider,
+                outcome=Objection.Status.GRANTED,
+                reason=reason,
+            )
+            restore = RestoreRequest.objects.get(objection=objection)
+            body = json.dumps(
+                {"request_id": str(restore.pk), "status": "restored", "reason": ""}
+            ).encode()
+            result = takedown_callback(
+                platform_slug=platform.slug,
+                headers=signing.signed_headers(platform.callback_secret, body),
+                body=body,
+            )
+            if result.http_status != 200:
+                raise RuntimeError(f"the demo restoration was not confirmed: {result.body}")
+        return len(OBJECTION_ACCOUNTS)
+
     def _print_logins(self) -> None:
         self.stdout.write(f"\n  Demo logins (password for all: {DEMO_PASSWORD})")
         for username, first, last, roles in DEMO_STAFF:
@@ -318,13 +431,20 @@ class Command(BaseCommand):
     def _platforms(self) -> None:
         simulator = settings.OPERATOR_SIMULATOR_URL
         for slug, name, pattern in DEMO_PLATFORMS:
-            if Platform.objects.filter(slug=slug).exists():
+            restore_url = f"{simulator}/{slug}/restores"
+            existing = Platform.objects.filter(slug=slug).first()
+            if existing is not None:
+                if not existing.restore_url:  # a demo database from before objections
+                    platform_configure(
+                        slug=slug, actor=Actor.system("seed_demo"), restore_url=restore_url
+                    )
                 continue
             platform, _ = platform_configure(
                 slug=slug,
                 actor=Actor.system("seed_demo"),
                 name=name,
                 endpoint_url=f"{simulator}/{slug}/takedowns",
+                restore_url=restore_url,
                 signing_secret=f"demo-signing-secret-{slug}-0123456789abcdef",
                 callback_secret=f"demo-callback-secret-{slug}-0123456789abcdef",
                 rate_limit_per_second=20.0,

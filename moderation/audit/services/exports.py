@@ -72,6 +72,7 @@ _DATETIME_COLUMNS = [
         "takedown_issued_at",
         "takedown_deadline",
         "takedown_resolved_at",
+        "objection_decided_at",
     )
 ]
 _CONTACTS = _INDEX["public_reporters"]
@@ -313,6 +314,17 @@ def dsa_statement(row: tuple) -> dict[str, Any]:
             "takedown_deadline": r["takedown_deadline"],
             "takedown_resolved_at": r["takedown_resolved_at"],
             "operator_reference": r["operator_reference"],
+            # The owner's objection and its outcome (issue 18), or None: the DSA schema has
+            # no field for redress, so it stays beside the statement's own fields.
+            "objection": {
+                "id": r["objection"],
+                "status": r["objection_status"],
+                "decided_at": r["objection_decided_at"],
+                "reason": r["objection_reason"],
+                "restore_status": r["restore_status"],
+            }
+            if r["objection"]
+            else None,
         },
     }
     if keywords:

@@ -19,6 +19,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
         parser.add_argument("--endpoint", help="operator endpoint URL for takedown requests")
+        parser.add_argument(
+            "--restore-endpoint",
+            help="operator endpoint URL for restore requests of granted objections",
+        )
         parser.add_argument("--name")
         parser.add_argument("--signing-secret")
         parser.add_argument("--callback-secret")
@@ -46,6 +50,7 @@ class Command(BaseCommand):
                 slug=slug,
                 actor=Actor.system("manage.py configure_platform"),
                 endpoint_url=options["endpoint"],
+                restore_url=options["restore_endpoint"],
                 name=options["name"],
                 signing_secret=options["signing_secret"],
                 callback_secret=options["callback_secret"],

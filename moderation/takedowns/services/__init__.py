@@ -21,6 +21,7 @@ from moderation.takedowns.services.approvals import (  # noqa: F401 - the packag
 )
 from moderation.takedowns.services.callbacks import (  # noqa: F401 - the package's API
     CALLBACK_OUTCOMES,
+    RESTORE_OUTCOMES,
     CallbackResult,
     takedown_callback,
 )
@@ -37,13 +38,21 @@ from moderation.takedowns.services.common import (  # noqa: F401 - the package's
 )
 from moderation.takedowns.services.delivery import (  # noqa: F401 - the package's API
     platform_rate_wait,
+    restore_deliver,
+    restore_payload,
+    restore_sweep,
     retry_delay,
     takedown_callback_url,
     takedown_deliver,
     takedown_payload,
     takedown_sweep,
 )
+from moderation.takedowns.services.restores import (  # noqa: F401 - the package's API
+    restore_request_create,
+)
 from moderation.takedowns.services.supervision import (  # noqa: F401 - the package's API
+    restore_cancel,
+    restore_retry,
     takedown_cancel,
     takedown_retry,
     takedown_sla_check,

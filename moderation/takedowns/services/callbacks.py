@@ -14,6 +14,7 @@ from accounts import signing
 from accounts.models import Platform
 from moderation.audit import Actor
 from moderation.models import (
+    RestoreRequest,
     TakedownRequest,
 )
 from moderation.takedowns.services.common import (
@@ -22,6 +23,7 @@ from moderation.takedowns.services.common import (
     audit_batch,
     audit_later,
     request_ended,
+    restore_ended,
 )
 
 # --- operator callbacks ----------------------------------------------------------------------
@@ -36,6 +38,8 @@ class CallbackResult:
 
 
 CALLBACK_OUTCOMES = (Status.TAKEN_DOWN, Status.NOT_FOUND, Status.REFUSED)
+# A restore request's outcomes (docs/objections.md): the same words, `restored` for done.
+RESTORE_OUTCOMES = (RestoreRequest.Status.RESTORED, Status.NOT_FOUND, Status.REFUSED)
 
 
 def takedown_callback(
@@ -68,8 +72,11 @@ def takedown_callback(
         errors["request_id"] = "must be the request's UUID"
     status = payload.get("status")
     outcome = status if isinstance(status, str) else ""
-    if outcome not in CALLBACK_OUTCOMES:
-        errors["status"] = f"must be one of {', '.join(CALLBACK_OUTCOMES)}"
+    if outcome not in (*CALLBACK_OUTCOMES, RestoreRequest.Status.RESTORED):
+        errors["status"] = (
+            f"must be one of {', '.join(CALLBACK_OUTCOMES)} (takedown requests) or "
+            f"{', '.join(RESTORE_OUTCOMES)} (restore requests)"
+        )
     reason = payload.get("reason") or ""
     if not isinstance(reason, str):
         errors["reason"] = "must be a string"
@@ -82,8 +89,29 @@ def takedown_callback(
             .first()
         )
         if request is None:
+            restore = (
+                RestoreRequest.objects.select_for_update()
+                .filter(pk=request_id, platform=platform)
+                .first()
+            )
+            if restore is None:
+                return CallbackResult(
+                    404, {"error": "unknown request_id for this platform"}, "unknown_request"
+                )
+            return _restore_callback(
+                restore=restore, outcome=outcome, reason=reason, payload=payload, ip=ip_address
+            )
+        if outcome not in CALLBACK_OUTCOMES:
             return CallbackResult(
-                404, {"error": "unknown request_id for this platform"}, "unknown_request"
+                400,
+                {
+                    "error": "invalid callback",
+                    "fields": {
+                        "status": f"a takedown request's outcome is one of "
+                        f"{', '.join(CALLBACK_OUTCOMES)}"
+                    },
+                },
+                "invalid",
             )
         current = {"request_id": str(request.pk), "status": request.status}
         if request.status in FINAL:
@@ -122,4 +150,62 @@ def takedown_callback(
         request_ended(request=request, outcome=outcome, actor=actor, ip=ip_address)
     return CallbackResult(
         200, {"request_id": str(request.pk), "status": outcome, "changed": True}, outcome
+    )
+
+
+def _restore_callback(
+    *, restore: RestoreRequest, outcome: str, reason: str, payload: dict, ip: str | None
+) -> CallbackResult:
+    """The operator's outcome of a restore request (docs/objections.md), inside the caller's
+    transaction with the row locked."""
+    if outcome not in RESTORE_OUTCOMES:
+        return CallbackResult(
+            400,
+            {
+                "error": "invalid callback",
+                "fields": {
+                    "status": f"a restore request's outcome is one of {', '.join(RESTORE_OUTCOMES)}"
+                },
+            },
+            "invalid",
+        )
+    if restore.status in RestoreRequest.FINAL:
+        current = {"request_id": str(restore.pk), "status": restore.status}
+        return CallbackResult(200, current | {"changed": False}, "replay")
+    before = restore.status
+    now = timezone.now()
+    restore.status = outcome
+    restore.resolved_at = now
+    restore.acknowledged_at = restore.acknowledged_at or now
+    restore.next_attempt_at = None
+    restore.last_error = reason[:2000] if outcome != RestoreRequest.Status.RESTORED else ""
+    restore.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "acknowledged_at",
+            "next_attempt_at",
+            "last_error",
+            "updated_at",
+        ]
+    )
+    actor = Actor.operator(restore.platform)
+    audit_later(
+        actor=actor,
+        action=f"restore.{outcome}",
+        subject=restore,
+        data={
+            "reason": reason[:2000],
+            "actioned_at": str(payload.get("actioned_at") or "")[:64],
+            "objection": restore.objection_id,
+            "before": {"status": before},
+            "after": {"status": outcome},
+        },
+        ip_address=ip,
+    )
+    restore_ended(request=restore, outcome=outcome, actor=actor, ip=ip)
+    return CallbackResult(
+        200,
+        {"request_id": str(restore.pk), "status": outcome, "changed": True},
+        f"restore_{outcome}",
     )

@@ -19,6 +19,7 @@ from accounts.models import ChatAccount
 from moderation.audit import Actor, AuditEntry, audit_record, audit_record_many
 from moderation.models import (
     Case,
+    RestoreRequest,
     TakedownRequest,
 )
 
@@ -73,9 +74,12 @@ class TakedownActionRefused(Exception):
 # The Celery task that delivers one request, by name: the service queues it without
 # importing the tasks module (which imports the services).
 DELIVER_TASK = "moderation.takedown_deliver"
+RESTORE_TASK = "moderation.restore_deliver"
 
 
-def enqueue_delivery(request_id: str, *, countdown: float | None = None) -> bool:
+def enqueue_delivery(
+    request_id: str, *, countdown: float | None = None, task: str = DELIVER_TASK
+) -> bool:
     """Queue the delivery task; a broker outage is logged, never raised (the sweeper retries).
 
     The connection gets one quick retry, not kombu's default back-off of several seconds:
@@ -86,7 +90,7 @@ def enqueue_delivery(request_id: str, *, countdown: float | None = None) -> bool
         with app.pool.acquire(block=True, timeout=2) as connection:
             connection.ensure_connection(max_retries=1, interval_start=0.1, timeout=2)
             app.send_task(
-                DELIVER_TASK,
+                task,
                 args=[str(request_id)],
                 countdown=countdown,
                 retry=False,
@@ -94,7 +98,8 @@ def enqueue_delivery(request_id: str, *, countdown: float | None = None) -> bool
             )
     except Exception:  # noqa: BLE001 - any broker failure: the outbox row is safe
         logger.warning(
-            "could not queue delivery of takedown %s; the sweeper will pick it up",
+            "could not queue %s of %s; the sweeper will pick it up",
+            task,
             request_id,
             exc_info=True,
         )
@@ -174,3 +179,15 @@ def request_ended(
     case = Case.objects.select_for_update().get(pk=request.case_id)
     if case.status == Case.Status.APPROVED:
         case_set_status(case=case, status=Case.Status.CLOSED, actor=actor, ip=ip)
+
+
+def restore_ended(
+    *, request: RestoreRequest, outcome: str, actor: Actor, ip: str | None = None
+) -> None:
+    """The restore request is over. Restored: the account is back on its platform, cleared
+    by the objection's decision. Otherwise (refused, not found, cancelled) it stays as it was,
+    and the restore request's page says why."""
+    if outcome != RestoreRequest.Status.RESTORED:
+        return
+    account = ChatAccount.objects.select_for_update().get(pk=request.account_id)
+    account_set_status(account=account, status=ChatAccount.Status.CLEARED, actor=actor, ip=ip)

@@ -10,6 +10,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,16 +34,21 @@ from config.logs import REQUEST_ID_HEADER, current_request_id
 from moderation.audit import Actor
 from moderation.models import (
     DeliveryAttempt,
+    RestoreAttempt,
+    RestoreRequest,
     TakedownRequest,
 )
 from moderation.takedowns.services.common import (
+    DELIVER_TASK,
     DUE_TOLERANCE,
+    RESTORE_TASK,
     Status,
     audit_batch,
     audit_later,
     enqueue_delivery,
     logger,
     request_ended,
+    restore_ended,
 )
 
 # --- delivery ------------------------------------------------------------------------------
@@ -111,6 +117,67 @@ def takedown_payload(request: TakedownRequest) -> dict:
     }
 
 
+def restore_payload(request: RestoreRequest) -> dict:
+    """The body docs/objections.md "Restore request to the operator" defines."""
+    account = request.account
+    objection = request.objection
+    return {
+        "request_id": str(request.pk),
+        "platform": request.platform.slug,
+        "takedown_request_id": str(request.takedown_id),
+        "account": {
+            "identifier": account.identifier,
+            "display_name": account.display_name,
+            "profile_url": account.profile_url,
+        },
+        "objection": {
+            "id": objection.receipt_code,
+            "reference": objection.operator_reference or None,
+            "outcome": objection.status,
+            "reason": request.reason,
+        },
+        "issued_at": _iso(request.issued_at),
+        "callback_url": takedown_callback_url(request.platform),
+    }
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """One kind of message to operators, delivered by the same machinery: takedown requests
+    (DESIGN.md) and restore requests of granted objections (docs/objections.md)."""
+
+    kind: str  # the audit actions' prefix: "takedown" or "restore"
+    model: Any  # TakedownRequest | RestoreRequest
+    attempts: Any  # DeliveryAttempt | RestoreAttempt
+    payload: Callable[[Any], dict]
+    url: Callable[[Platform], str]
+    task: str
+    related: tuple[str, ...]  # what the payload reads, fetched with the claimed row
+    ended: Callable[..., None]  # the request is over (refused at delivery)
+
+
+TAKEDOWNS = Outbox(
+    kind="takedown",
+    model=TakedownRequest,
+    attempts=DeliveryAttempt,
+    payload=takedown_payload,
+    url=lambda platform: platform.endpoint_url,
+    task=DELIVER_TASK,
+    related=("platform", "account"),
+    ended=request_ended,
+)
+RESTORES = Outbox(
+    kind="restore",
+    model=RestoreRequest,
+    attempts=RestoreAttempt,
+    payload=restore_payload,
+    url=lambda platform: platform.restore_url,
+    task=RESTORE_TASK,
+    related=("platform", "account", "objection"),
+    ended=restore_ended,
+)
+
+
 def retry_delay(attempt: int) -> float:
     """Exponential backoff with jitter: base * 2^(n-1), capped, then 50–100 % of that."""
     base = settings.TAKEDOWN_BACKOFF_BASE_SECONDS
@@ -164,8 +231,8 @@ class _Answer:
     retry_after: float | None = None
 
 
-def _call_operator(request: TakedownRequest) -> _Answer:
-    body = json.dumps(takedown_payload(request), separators=(",", ":")).encode()
+def _call_operator(request: Any, outbox: Outbox = TAKEDOWNS) -> _Answer:
+    body = json.dumps(outbox.payload(request), separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": str(request.pk),
@@ -176,7 +243,11 @@ def _call_operator(request: TakedownRequest) -> _Answer:
         headers[REQUEST_ID_HEADER] = trace
     timeout = settings.OPERATOR_TIMEOUT_SECONDS
     started = time.monotonic()
-    url = request.platform.endpoint_url
+    url = outbox.url(request.platform)
+    if not url:  # only a restore endpoint may be unset (the takedown endpoint is required)
+        return _Answer(
+            "endpoint_refused", None, 0, _("the platform has no restore endpoint URL; nothing sent")
+        )
     resolved = resolve_endpoint(url)
     if resolved.problem:  # nothing is sent to an address inside our own network
         return _Answer("endpoint_refused", None, _ms(started), resolved.problem)
@@ -304,17 +375,17 @@ def _commit_without_waiting_for_disk() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _claim(request_id: str, now: datetime) -> TakedownRequest | None:
+def _claim(request_id: str, now: datetime, outbox: Outbox = TAKEDOWNS) -> Any:
     """pending -> sent, if due, by one conditional update: the row count says who won."""
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + DUE_TOLERANCE)
     won = (
-        TakedownRequest.objects.filter(due, pk=request_id, status=Status.PENDING)
+        outbox.model.objects.filter(due, pk=request_id, status=Status.PENDING)
         .exclude(platform__active=False)
         .update(status=Status.SENT, sent_at=now, attempts=F("attempts") + 1, updated_at=now)
     )
     if won != 1:
         return None
-    return TakedownRequest.objects.select_related("platform", "account").get(pk=request_id)
+    return outbox.model.objects.select_related(*outbox.related).get(pk=request_id)
 
 
 def takedown_deliver(*, request_id: str) -> str:
@@ -322,6 +393,15 @@ def takedown_deliver(*, request_id: str) -> str:
 
     Safe to call any number of times, from any number of workers: only the caller whose
     conditional update moved the row to `sent` calls the operator."""
+    return _deliver(str(request_id), TAKEDOWNS)
+
+
+def restore_deliver(*, request_id: str) -> str:
+    """Deliver one restore request, exactly as takedown_deliver does a takedown request."""
+    return _deliver(str(request_id), RESTORES)
+
+
+def _deliver(request_id: str, outbox: Outbox) -> str:
     try:
         uuid.UUID(str(request_id))
     except ValueError:
@@ -329,22 +409,24 @@ def takedown_deliver(*, request_id: str) -> str:
     now = timezone.now()
     with transaction.atomic(), audit_batch():
         _commit_without_waiting_for_disk()
-        request = _claim(str(request_id), now)
+        request = _claim(str(request_id), now, outbox)
         if request is None:
             return "skipped"
         # The attempt row records the send; the audit event comes with its outcome (or with
         # the sweeper's reclaim, if the worker never reports back).
-        attempt = DeliveryAttempt.objects.create(
+        attempt = outbox.attempts.objects.create(
             request=request, number=request.attempts, started_at=now, outcome="in_progress"
         )
     wait = platform_rate_wait(platform=request.platform)
     if wait:
         time.sleep(wait)
-    answer = _call_operator(request)
-    return _record_answer(request=request, attempt=attempt, answer=answer)
+    answer = _call_operator(request, outbox)
+    return _record_answer(request=request, attempt=attempt, answer=answer, outbox=outbox)
 
 
-def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer: _Answer) -> str:
+def _record_answer(
+    *, request: Any, attempt: Any, answer: _Answer, outbox: Outbox = TAKEDOWNS
+) -> str:
     now = timezone.now()
     number = attempt.number
     retry_in: float | None = None
@@ -365,7 +447,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                 "next_attempt_at": None,
                 "throttled_since": None,
             }
-            action = "takedown.acknowledged"
+            action = f"{outbox.kind}.acknowledged"
         elif answer.outcome == "refused":
             changes |= {
                 "status": Status.REFUSED,
@@ -373,7 +455,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                 "last_error": answer.error,
                 "next_attempt_at": None,
             }
-            action = "takedown.refused"
+            action = f"{outbox.kind}.refused"
         elif answer.outcome == "throttled":  # waits; never counts as a failed attempt
             since = request.throttled_since or now
             changes["throttled_since"] = since
@@ -384,7 +466,7 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                     % {"since": _iso(since)},
                     "next_attempt_at": None,
                 }
-                action = "takedown.failed"
+                action = f"{outbox.kind}.failed"
             else:
                 retry_in = answer.retry_after if answer.retry_after is not None else retry_delay(1)
                 changes |= {
@@ -392,22 +474,22 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
                     "last_error": answer.error,
                     "next_attempt_at": now + timedelta(seconds=retry_in),
                 }
-                action = "takedown.retry_scheduled"
+                action = f"{outbox.kind}.retry_scheduled"
         else:
             failures = request.failures + 1
             changes |= {"failures": failures, "throttled_since": None, "last_error": answer.error}
             if failures >= settings.TAKEDOWN_MAX_ATTEMPTS:
                 changes |= {"status": Status.FAILED, "next_attempt_at": None}
-                action = "takedown.failed"
+                action = f"{outbox.kind}.failed"
             else:
                 retry_in = retry_delay(failures)
                 changes |= {
                     "status": Status.PENDING,
                     "next_attempt_at": now + timedelta(seconds=retry_in),
                 }
-                action = "takedown.retry_scheduled"
+                action = f"{outbox.kind}.retry_scheduled"
         # Only if nobody moved the row on meanwhile (a sweeper reclaim, a callback, a cancel).
-        moved = TakedownRequest.objects.filter(
+        moved = outbox.model.objects.filter(
             pk=request.pk, status=Status.SENT, attempts=number
         ).update(**changes)
         if not moved:
@@ -435,9 +517,11 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
             },
         )
         if changes["status"] == Status.REFUSED:
-            request_ended(request=request, outcome=Status.REFUSED, actor=Actor.system("delivery"))
+            outbox.ended(request=request, outcome=Status.REFUSED, actor=Actor.system("delivery"))
         if retry_in is not None:
-            transaction.on_commit(lambda: enqueue_delivery(str(request.pk), countdown=retry_in))
+            transaction.on_commit(
+                lambda: enqueue_delivery(str(request.pk), countdown=retry_in, task=outbox.task)
+            )
     return answer.outcome
 
 
@@ -445,6 +529,15 @@ def _record_answer(*, request: TakedownRequest, attempt: DeliveryAttempt, answer
 
 
 def takedown_sweep(*, limit: int = 500) -> list[str]:
+    """Re-queue lost takedown requests (below); restore_sweep does the same for restores."""
+    return _sweep(TAKEDOWNS, limit=limit)
+
+
+def restore_sweep(*, limit: int = 500) -> list[str]:
+    return _sweep(RESTORES, limit=limit)
+
+
+def _sweep(outbox: Outbox, *, limit: int) -> list[str]:
     """Re-queue what a lost message or a lost worker left behind (Celery beat runs it).
 
     - `sent` for longer than TAKEDOWN_STUCK_AFTER_SECONDS: the worker died mid-call. The row
@@ -461,7 +554,7 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
     queued: list[str] = []
     with transaction.atomic(), audit_batch():
         stuck = list(
-            TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            outbox.model.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Status.SENT, sent_at__lt=stuck_before)
             .order_by("sent_at")[:limit]
         )
@@ -469,15 +562,15 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
             error = _("worker lost during attempt %(n)s; no answer was recorded") % {
                 "n": request.attempts
             }
-            DeliveryAttempt.objects.filter(
+            outbox.attempts.objects.filter(
                 request=request, number=request.attempts, outcome="in_progress"
             ).update(outcome="lost", error=error)
-            TakedownRequest.objects.filter(pk=request.pk).update(
+            outbox.model.objects.filter(pk=request.pk).update(
                 status=Status.PENDING, next_attempt_at=now, last_error=error, updated_at=now
             )
             audit_later(
                 actor=Actor.system("sweeper"),
-                action="takedown.reclaimed",
+                action=f"{outbox.kind}.reclaimed",
                 subject=request,
                 data={
                     "attempt": request.attempts,
@@ -487,7 +580,7 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
             )
             queued.append(str(request.pk))
         due = list(
-            TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
+            outbox.model.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Status.PENDING, platform__active=True)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=due_before))
             .exclude(pk__in=queued)
@@ -495,7 +588,7 @@ def takedown_sweep(*, limit: int = 500) -> list[str]:
             .values_list("pk", flat=True)[:limit]
         )
         if due:
-            TakedownRequest.objects.filter(pk__in=due).update(next_attempt_at=now)
+            outbox.model.objects.filter(pk__in=due).update(next_attempt_at=now)
         queued += [str(pk) for pk in due]
-        transaction.on_commit(lambda: [enqueue_delivery(pk) for pk in queued])
+        transaction.on_commit(lambda: [enqueue_delivery(pk, task=outbox.task) for pk in queued])
     return queued

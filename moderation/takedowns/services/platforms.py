@@ -42,6 +42,7 @@ def platform_configure(
     slug: str,
     actor: Actor,
     endpoint_url: str | None = None,
+    restore_url: str | None = None,
     name: str | None = None,
     signing_secret: str | None = None,
     callback_secret: str | None = None,
@@ -56,6 +57,7 @@ def platform_configure(
     platform = existing or Platform(slug=slug, name=name or slug.title())
     changes = {
         "endpoint_url": endpoint_url,
+        "restore_url": restore_url,
         "name": name,
         "signing_secret": signing_secret,
         "callback_secret": callback_secret,

@@ -15,17 +15,20 @@ from django.utils.translation import gettext as _
 from config.roles import Role, has_role
 from moderation.audit import Actor
 from moderation.models import (
+    RestoreRequest,
     TakedownRequest,
 )
 from moderation.takedowns.selectors import overdue_filter
 from moderation.takedowns.services.common import (
     CANCELLABLE,
+    RESTORE_TASK,
     Status,
     TakedownActionRefused,
     audit_batch,
     audit_later,
     enqueue_delivery,
     request_ended,
+    restore_ended,
 )
 
 # --- supervisors' retry and cancel --------------------------------------------------------
@@ -98,6 +101,76 @@ def takedown_cancel(
             ip_address=ip_address,
         )
         request_ended(request=request, outcome=Status.CANCELLED, actor=actor, ip=ip_address)
+    return request
+
+
+def restore_retry(
+    *, request_id: UUID | str, supervisor: User, ip_address: str | None = None
+) -> RestoreRequest:
+    """A failed restore request gets a fresh round of attempts, as takedown_retry."""
+    if not has_role(supervisor, Role.SUPERVISOR):
+        raise TakedownActionRefused(_("Only supervisors may retry a restore request."))
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        moved = RestoreRequest.objects.filter(pk=request_id, status=Status.FAILED).update(
+            status=Status.PENDING,
+            next_attempt_at=now,
+            updated_at=now,
+            failures=0,
+            throttled_since=None,
+        )
+        if not moved:
+            raise TakedownActionRefused(_("Only a failed request can be retried."))
+        request = RestoreRequest.objects.get(pk=request_id)
+        audit_later(
+            actor=Actor.staff(supervisor),
+            action="restore.retried",
+            subject=request,
+            data={"before": {"status": Status.FAILED}, "after": {"status": Status.PENDING}},
+            ip_address=ip_address,
+        )
+        transaction.on_commit(lambda: enqueue_delivery(str(request.pk), task=RESTORE_TASK))
+    return request
+
+
+def restore_cancel(
+    *, request_id: UUID | str, supervisor: User, reason: str = "", ip_address: str | None = None
+) -> RestoreRequest:
+    """Withdraw a restore request the operator has not acknowledged (as takedown_cancel). The
+    objection stays granted; the account stays as it is."""
+    if not has_role(supervisor, Role.SUPERVISOR):
+        raise TakedownActionRefused(_("Only supervisors may cancel a restore request."))
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        request = RestoreRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            raise TakedownActionRefused(_("There is no such restore request."))
+        if request.status == Status.SENT:
+            raise TakedownActionRefused(
+                _("The request is being delivered right now; try again in a moment.")
+            )
+        if request.status not in RestoreRequest.CANCELLABLE:
+            raise TakedownActionRefused(
+                _("Only a request the operator has not acknowledged can be cancelled.")
+            )
+        before = request.status
+        request.status = Status.CANCELLED
+        request.resolved_at = now
+        request.next_attempt_at = None
+        request.save(update_fields=["status", "resolved_at", "next_attempt_at", "updated_at"])
+        actor = Actor.staff(supervisor)
+        audit_later(
+            actor=actor,
+            action="restore.cancelled",
+            subject=request,
+            data={
+                "reason": reason.strip()[:2000],
+                "before": {"status": before},
+                "after": {"status": Status.CANCELLED},
+            },
+            ip_address=ip_address,
+        )
+        restore_ended(request=request, outcome=Status.CANCELLED, actor=actor, ip=ip_address)
     return request
 
 
