@@ -356,6 +356,7 @@ class DeliveryAttempt(models.Model):
         "lost": _("worker lost"),
         "redirected": _("redirected (not followed)"),
         "endpoint_refused": _("endpoint not allowed; nothing sent"),
+        "no_endpoint": _("no endpoint configured; nothing sent"),
     }
 
     request = models.ForeignKey(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -181,12 +180,3 @@ def further_statements(objection: Objection) -> list[dict]:
 
 def is_overdue(objection: Objection) -> bool:
     return objection.status == RECEIVED and objection.deadline < timezone.now()
-
-
-def objection_of_restore(*, request_id: UUID) -> int | None:
-    """The objection whose restore request this is (where its page is), or None."""
-    return (
-        Objection.objects.filter(restore_request__pk=request_id)
-        .values_list("pk", flat=True)
-        .first()
-    )

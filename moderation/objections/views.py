@@ -1,10 +1,9 @@
 """The supervisors' objection pages (issue 18): the queue, one objection beside the takedown it
-objects to, the decision, the owner's pictures, and the restore request's retry and cancel.
+objects to, the decision and the owner's pictures (the restore request's retry and cancel are
+the takedowns area's).
 Supervisors decide and act; auditors read (contact details masked)."""
 
 from __future__ import annotations
-
-from uuid import UUID
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,7 +16,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config.http import client_ip
 from config.roles import Role, role_required
-from moderation import takedowns
 from moderation.access import (
     OBJECTION_READERS,
     can_see_content,
@@ -144,49 +142,9 @@ def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _back_to_objection(request_id: UUID) -> HttpResponse:
-    objection_id = selectors.objection_of_restore(request_id=request_id)
-    if objection_id is None:
-        return redirect("moderation:objections")
-    return redirect("moderation:objection_detail", objection_id=objection_id)
-
-
-@require_POST
-@role_required(Role.SUPERVISOR)
-def restore_retry(request: HttpRequest, request_id: UUID) -> HttpResponse:
-    try:
-        takedowns.restore_retry(
-            request_id=request_id, supervisor=request.user, ip_address=client_ip(request)
-        )
-    except takedowns.TakedownActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, _("The restore request will be delivered again now."))
-    return _back_to_objection(request_id)
-
-
-@require_POST
-@role_required(Role.SUPERVISOR)
-def restore_cancel(request: HttpRequest, request_id: UUID) -> HttpResponse:
-    try:
-        takedowns.restore_cancel(
-            request_id=request_id,
-            supervisor=request.user,
-            reason=request.POST.get("reason", "")[:2000],
-            ip_address=client_ip(request),
-        )
-    except takedowns.TakedownActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, _("The restore request is cancelled."))
-    return _back_to_objection(request_id)
-
-
 urlpatterns = [
     path("objections/", objection_queue, name="objections"),
     path("objections/<int:objection_id>/", objection_detail, name="objection_detail"),
     path("objections/<int:objection_id>/decide/", decide, name="objection_decide"),
     path("objections/attachments/<int:pk>/", attachment_file, name="objection_attachment"),
-    path("restores/<uuid:request_id>/retry/", restore_retry, name="restore_retry"),
-    path("restores/<uuid:request_id>/cancel/", restore_cancel, name="restore_cancel"),
 ]

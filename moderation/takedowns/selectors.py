@@ -33,7 +33,14 @@ from django.utils.translation import gettext as _
 from accounts.categories import URGENT_CATEGORIES, Urgency
 from accounts.models import Platform
 from moderation.keyset import cursor_decode, cursor_encode
-from moderation.models import Approval, Case, Decision, DeliveryAttempt, TakedownRequest
+from moderation.models import (
+    Approval,
+    Case,
+    Decision,
+    DeliveryAttempt,
+    RestoreRequest,
+    TakedownRequest,
+)
 from reports.models import INLINE_IMAGE_TYPES, Evidence, Report
 
 
@@ -194,6 +201,13 @@ COMPLIANCE_COUNTS = (
     "due_24h",
     "within_24h",
 )
+
+
+def restore_objection_id(*, request_id: UUID) -> int | None:
+    """The objection whose restore request this is (its page shows the request), or None."""
+    return (
+        RestoreRequest.objects.filter(pk=request_id).values_list("objection_id", flat=True).first()
+    )
 
 
 def compliance_counts(*, now: datetime) -> dict[str, Count]:

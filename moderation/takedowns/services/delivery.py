@@ -246,7 +246,7 @@ def _call_operator(request: Any, outbox: Outbox = TAKEDOWNS) -> _Answer:
     url = outbox.url(request.platform)
     if not url:  # only a restore endpoint may be unset (the takedown endpoint is required)
         return _Answer(
-            "endpoint_refused", None, 0, _("the platform has no restore endpoint URL; nothing sent")
+            "no_endpoint", None, 0, _("the platform has no restore endpoint URL; nothing sent")
         )
     resolved = resolve_endpoint(url)
     if resolved.problem:  # nothing is sent to an address inside our own network
@@ -478,7 +478,9 @@ def _record_answer(
         else:
             failures = request.failures + 1
             changes |= {"failures": failures, "throttled_since": None, "last_error": answer.error}
-            if failures >= settings.TAKEDOWN_MAX_ATTEMPTS:
+            # Nowhere to send it: retrying cannot help until an administrator sets the address,
+            # so it is a dead letter at once, for a supervisor to retry after that.
+            if failures >= settings.TAKEDOWN_MAX_ATTEMPTS or answer.outcome == "no_endpoint":
                 changes |= {"status": Status.FAILED, "next_attempt_at": None}
                 action = f"{outbox.kind}.failed"
             else:

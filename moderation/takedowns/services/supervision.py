@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -20,18 +21,17 @@ from moderation.models import (
 )
 from moderation.takedowns.selectors import overdue_filter
 from moderation.takedowns.services.common import (
-    CANCELLABLE,
-    RESTORE_TASK,
     Status,
     TakedownActionRefused,
     audit_batch,
     audit_later,
     enqueue_delivery,
-    request_ended,
-    restore_ended,
 )
+from moderation.takedowns.services.delivery import RESTORES, TAKEDOWNS, Outbox
 
 # --- supervisors' retry and cancel --------------------------------------------------------
+# One rule for both outboxes (takedown requests and restore requests); the public functions
+# only say who may do it and in whose words.
 
 
 def takedown_retry(
@@ -40,27 +40,16 @@ def takedown_retry(
     """A dead letter gets a fresh round of attempts, starting now."""
     if not has_role(supervisor, Role.SUPERVISOR):
         raise TakedownActionRefused(_("Only supervisors may retry a takedown request."))
-    now = timezone.now()
-    with transaction.atomic(), audit_batch():
-        moved = TakedownRequest.objects.filter(pk=request_id, status=Status.FAILED).update(
-            status=Status.PENDING,
-            next_attempt_at=now,
-            updated_at=now,
-            failures=0,
-            throttled_since=None,
-        )
-        if not moved:
-            raise TakedownActionRefused(_("Only a failed request can be retried."))
-        request = TakedownRequest.objects.get(pk=request_id)
-        audit_later(
-            actor=Actor.staff(supervisor),
-            action="takedown.retried",
-            subject=request,
-            data={"before": {"status": Status.FAILED}, "after": {"status": Status.PENDING}},
-            ip_address=ip_address,
-        )
-        transaction.on_commit(lambda: enqueue_delivery(str(request.pk)))
-    return request
+    return _retry(TAKEDOWNS, request_id=request_id, supervisor=supervisor, ip_address=ip_address)
+
+
+def restore_retry(
+    *, request_id: UUID | str, supervisor: User, ip_address: str | None = None
+) -> RestoreRequest:
+    """A failed restore request gets a fresh round of attempts, as takedown_retry."""
+    if not has_role(supervisor, Role.SUPERVISOR):
+        raise TakedownActionRefused(_("Only supervisors may retry a restore request."))
+    return _retry(RESTORES, request_id=request_id, supervisor=supervisor, ip_address=ip_address)
 
 
 def takedown_cancel(
@@ -70,67 +59,14 @@ def takedown_cancel(
     be withdrawn (the operator may be acting on it): try again when the attempt ends."""
     if not has_role(supervisor, Role.SUPERVISOR):
         raise TakedownActionRefused(_("Only supervisors may cancel a takedown request."))
-    now = timezone.now()
-    with transaction.atomic(), audit_batch():
-        request = TakedownRequest.objects.select_for_update().filter(pk=request_id).first()
-        if request is None:
-            raise TakedownActionRefused(_("There is no such takedown request."))
-        if request.status == Status.SENT:
-            raise TakedownActionRefused(
-                _("The request is being delivered right now; try again in a moment.")
-            )
-        if request.status not in CANCELLABLE:
-            raise TakedownActionRefused(
-                _("Only a request the operator has not acknowledged can be cancelled.")
-            )
-        before = request.status
-        request.status = Status.CANCELLED
-        request.resolved_at = now
-        request.next_attempt_at = None
-        request.save(update_fields=["status", "resolved_at", "next_attempt_at", "updated_at"])
-        actor = Actor.staff(supervisor)
-        audit_later(
-            actor=actor,
-            action="takedown.cancelled",
-            subject=request,
-            data={
-                "reason": reason.strip()[:2000],
-                "before": {"status": before},
-                "after": {"status": Status.CANCELLED},
-            },
-            ip_address=ip_address,
-        )
-        request_ended(request=request, outcome=Status.CANCELLED, actor=actor, ip=ip_address)
-    return request
-
-
-def restore_retry(
-    *, request_id: UUID | str, supervisor: User, ip_address: str | None = None
-) -> RestoreRequest:
-    """A failed restore request gets a fresh round of attempts, as takedown_retry."""
-    if not has_role(supervisor, Role.SUPERVISOR):
-        raise TakedownActionRefused(_("Only supervisors may retry a restore request."))
-    now = timezone.now()
-    with transaction.atomic(), audit_batch():
-        moved = RestoreRequest.objects.filter(pk=request_id, status=Status.FAILED).update(
-            status=Status.PENDING,
-            next_attempt_at=now,
-            updated_at=now,
-            failures=0,
-            throttled_since=None,
-        )
-        if not moved:
-            raise TakedownActionRefused(_("Only a failed request can be retried."))
-        request = RestoreRequest.objects.get(pk=request_id)
-        audit_later(
-            actor=Actor.staff(supervisor),
-            action="restore.retried",
-            subject=request,
-            data={"before": {"status": Status.FAILED}, "after": {"status": Status.PENDING}},
-            ip_address=ip_address,
-        )
-        transaction.on_commit(lambda: enqueue_delivery(str(request.pk), task=RESTORE_TASK))
-    return request
+    return _cancel(
+        TAKEDOWNS,
+        request_id=request_id,
+        supervisor=supervisor,
+        reason=reason,
+        ip_address=ip_address,
+        missing=_("There is no such takedown request."),
+    )
 
 
 def restore_cancel(
@@ -140,16 +76,61 @@ def restore_cancel(
     objection stays granted; the account stays as it is."""
     if not has_role(supervisor, Role.SUPERVISOR):
         raise TakedownActionRefused(_("Only supervisors may cancel a restore request."))
+    return _cancel(
+        RESTORES,
+        request_id=request_id,
+        supervisor=supervisor,
+        reason=reason,
+        ip_address=ip_address,
+        missing=_("There is no such restore request."),
+    )
+
+
+def _retry(
+    outbox: Outbox, *, request_id: UUID | str, supervisor: User, ip_address: str | None
+) -> Any:
     now = timezone.now()
     with transaction.atomic(), audit_batch():
-        request = RestoreRequest.objects.select_for_update().filter(pk=request_id).first()
+        moved = outbox.model.objects.filter(pk=request_id, status=Status.FAILED).update(
+            status=Status.PENDING,
+            next_attempt_at=now,
+            updated_at=now,
+            failures=0,
+            throttled_since=None,
+        )
+        if not moved:
+            raise TakedownActionRefused(_("Only a failed request can be retried."))
+        request = outbox.model.objects.get(pk=request_id)
+        audit_later(
+            actor=Actor.staff(supervisor),
+            action=f"{outbox.kind}.retried",
+            subject=request,
+            data={"before": {"status": Status.FAILED}, "after": {"status": Status.PENDING}},
+            ip_address=ip_address,
+        )
+        transaction.on_commit(lambda: enqueue_delivery(str(request.pk), task=outbox.task))
+    return request
+
+
+def _cancel(
+    outbox: Outbox,
+    *,
+    request_id: UUID | str,
+    supervisor: User,
+    reason: str,
+    ip_address: str | None,
+    missing: str,
+) -> Any:
+    now = timezone.now()
+    with transaction.atomic(), audit_batch():
+        request = outbox.model.objects.select_for_update().filter(pk=request_id).first()
         if request is None:
-            raise TakedownActionRefused(_("There is no such restore request."))
+            raise TakedownActionRefused(missing)
         if request.status == Status.SENT:
             raise TakedownActionRefused(
                 _("The request is being delivered right now; try again in a moment.")
             )
-        if request.status not in RestoreRequest.CANCELLABLE:
+        if request.status not in outbox.model.CANCELLABLE:
             raise TakedownActionRefused(
                 _("Only a request the operator has not acknowledged can be cancelled.")
             )
@@ -161,7 +142,7 @@ def restore_cancel(
         actor = Actor.staff(supervisor)
         audit_later(
             actor=actor,
-            action="restore.cancelled",
+            action=f"{outbox.kind}.cancelled",
             subject=request,
             data={
                 "reason": reason.strip()[:2000],
@@ -170,7 +151,7 @@ def restore_cancel(
             },
             ip_address=ip_address,
         )
-        restore_ended(request=request, outcome=Status.CANCELLED, actor=actor, ip=ip_address)
+        outbox.ended(request=request, outcome=Status.CANCELLED, actor=actor, ip=ip_address)
     return request
 
 

@@ -1,8 +1,10 @@
 """Takedown requests: the list with filters and compliance, one request's history, and the
-supervisors' retry and cancel."""
+supervisors' retry and cancel (of restore requests too, which are shown on their objection's
+page)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
@@ -61,35 +63,87 @@ def takedown_detail(request: HttpRequest, request_id: UUID) -> HttpResponse:
     )
 
 
-@require_POST
-@role_required(Role.SUPERVISOR)
-def takedown_retry(request: HttpRequest, request_id: UUID) -> HttpResponse:
+# --- supervisors' retry and cancel, of takedown and restore requests alike ---------------
+
+
+def _act(request: HttpRequest, action: Callable[[], object], *, done: str) -> None:
+    """Run a supervisor's action: a refusal becomes the error shown, success `done`."""
     try:
-        services.takedown_retry(
-            request_id=request_id, supervisor=request.user, ip_address=client_ip(request)
-        )
+        action()
     except services.TakedownActionRefused as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, _("The request will be delivered again now."))
+        messages.success(request, done)
+
+
+def _reason(request: HttpRequest) -> str:
+    return request.POST.get("reason", "")[:2000]
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def takedown_retry(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    _act(
+        request,
+        lambda: services.takedown_retry(
+            request_id=request_id, supervisor=request.user, ip_address=client_ip(request)
+        ),
+        done=_("The request will be delivered again now."),
+    )
     return redirect("moderation:takedown_detail", request_id=request_id)
 
 
 @require_POST
 @role_required(Role.SUPERVISOR)
 def takedown_cancel(request: HttpRequest, request_id: UUID) -> HttpResponse:
-    try:
-        services.takedown_cancel(
+    _act(
+        request,
+        lambda: services.takedown_cancel(
             request_id=request_id,
             supervisor=request.user,
-            reason=request.POST.get("reason", "")[:2000],
+            reason=_reason(request),
             ip_address=client_ip(request),
-        )
-    except services.TakedownActionRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(request, _("The request is cancelled."))
+        ),
+        done=_("The request is cancelled."),
+    )
     return redirect("moderation:takedown_detail", request_id=request_id)
+
+
+def _back_to_objection(request_id: UUID) -> HttpResponse:
+    """A restore request is shown on the page of the objection that granted it."""
+    objection_id = selectors.restore_objection_id(request_id=request_id)
+    if objection_id is None:
+        return redirect("moderation:objections")
+    return redirect("moderation:objection_detail", objection_id=objection_id)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def restore_retry(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    _act(
+        request,
+        lambda: services.restore_retry(
+            request_id=request_id, supervisor=request.user, ip_address=client_ip(request)
+        ),
+        done=_("The restore request will be delivered again now."),
+    )
+    return _back_to_objection(request_id)
+
+
+@require_POST
+@role_required(Role.SUPERVISOR)
+def restore_cancel(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    _act(
+        request,
+        lambda: services.restore_cancel(
+            request_id=request_id,
+            supervisor=request.user,
+            reason=_reason(request),
+            ip_address=client_ip(request),
+        ),
+        done=_("The restore request is cancelled."),
+    )
+    return _back_to_objection(request_id)
 
 
 urlpatterns = [
@@ -97,4 +151,6 @@ urlpatterns = [
     path("takedowns/<uuid:request_id>/", takedown_detail, name="takedown_detail"),
     path("takedowns/<uuid:request_id>/retry/", takedown_retry, name="takedown_retry"),
     path("takedowns/<uuid:request_id>/cancel/", takedown_cancel, name="takedown_cancel"),
+    path("restores/<uuid:request_id>/retry/", restore_retry, name="restore_retry"),
+    path("restores/<uuid:request_id>/cancel/", restore_cancel, name="restore_cancel"),
 ]
