@@ -340,8 +340,9 @@ class TakedownRequest(models.Model):
         return f"Takedown {self.pk}"
 
 
-class DeliveryAttempt(models.Model):
-    """One HTTP call to an operator: the delivery history of a request."""
+class OperatorCall(models.Model):
+    """One HTTP call to an operator with a request of an outbox (the delivery history):
+    DeliveryAttempt for takedown requests, RestoreAttempt for restore requests."""
 
     # How each outcome (written by the delivery service) reads in the history.
     OUTCOME_LABELS = {
@@ -359,15 +360,27 @@ class DeliveryAttempt(models.Model):
         "no_endpoint": _("no endpoint configured; nothing sent"),
     }
 
-    request = models.ForeignKey(
-        TakedownRequest, on_delete=models.PROTECT, related_name="deliveries"
-    )
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=20)
     error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def outcome_label(self) -> str:
+        return str(self.OUTCOME_LABELS.get(self.outcome, self.outcome))
+
+
+class DeliveryAttempt(OperatorCall):
+    """One HTTP call to an operator with a takedown request."""
+
+    request = models.ForeignKey(
+        TakedownRequest, on_delete=models.PROTECT, related_name="deliveries"
+    )
 
     class Meta:
         ordering = ["request", "number"]
@@ -377,10 +390,6 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of {self.request_id}"
-
-    @property
-    def outcome_label(self) -> str:
-        return str(self.OUTCOME_LABELS.get(self.outcome, self.outcome))
 
 
 def _objection_storage():
@@ -548,18 +557,10 @@ class RestoreRequest(models.Model):
         return f"Restore {self.pk}"
 
 
-class RestoreAttempt(models.Model):
-    """One HTTP call to an operator with a restore request (as DeliveryAttempt for takedowns)."""
-
-    OUTCOME_LABELS = DeliveryAttempt.OUTCOME_LABELS
+class RestoreAttempt(OperatorCall):
+    """One HTTP call to an operator with a restore request."""
 
     request = models.ForeignKey(RestoreRequest, on_delete=models.PROTECT, related_name="deliveries")
-    number = models.PositiveIntegerField()
-    started_at = models.DateTimeField()
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    outcome = models.CharField(max_length=20)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["request", "number"]
@@ -569,10 +570,6 @@ class RestoreAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of restore {self.request_id}"
-
-    @property
-    def outcome_label(self) -> str:
-        return str(self.OUTCOME_LABELS.get(self.outcome, self.outcome))
 
 
 class _NextAuditNumber(models.Func):
