@@ -437,6 +437,8 @@ class Objection(models.Model):
     contact_name = models.CharField(max_length=200, blank=True, default="")
     contact_email = models.CharField(max_length=254, blank=True, default="")
     contact_phone = models.CharField(max_length=40, blank=True, default="")
+    # When retention erased the contact details (README "Retention"); None while they are kept.
+    contact_deleted_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     deadline = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
@@ -504,6 +506,8 @@ class ObjectionAttachment(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_at = models.DateTimeField(default=timezone.now)
+    # When retention deleted the bytes (the row and its hash stay); None while they are kept.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Attachment {self.pk} of objection {self.objection_id}"

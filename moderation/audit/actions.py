@@ -79,6 +79,10 @@ ACTION_LABELS = {
     "restore.retry_scheduled": _("Restore request delivery will be retried"),
     "retention.contacts_erased": _("Contact details erased under retention"),
     "retention.evidence_deleted": _("Evidence deleted under retention"),
+    "retention.objection_contacts_erased": _(
+        "Objecting owners' contact details erased under retention"
+    ),
+    "retention.objection_pictures_deleted": _("Objecting owners' pictures deleted under retention"),
     "staff.details_changed": _("Staff details changed"),
     "staff.roles_changed": _("Staff roles changed"),
     "takedown.acknowledged": _("Takedown acknowledged by the operator"),

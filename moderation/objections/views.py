@@ -131,6 +131,11 @@ def attachment_file(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not can_see_content(request.user, attachment.objection.takedown.category):
         raise PermissionDenied(RESTRICTED_PICTURES)
+    if attachment.deleted_at is not None:
+        # Deleted under retention: the record and its SHA-256 stay, the bytes are gone.
+        return render(
+            request, "reports/evidence_deleted.html", {"evidence": attachment}, status=410
+        )
     try:
         stored = attachment.file.open("rb")
     except FileNotFoundError:

@@ -25,14 +25,18 @@ from django.utils.translation import gettext as _
 
 from moderation.access import can_supervise
 from moderation.audit import Actor, audit_record
-from moderation.models import Case
+from moderation.models import Case, Objection, ObjectionAttachment
 from moderation.retention.selectors import (
     CONTACTS_ERASED,
     EVIDENCE_DELETED,
+    OBJECTION_CONTACTS_ERASED,
+    OBJECTION_PICTURES_DELETED,
     contacts_cutoff,
     contacts_due,
     evidence_cutoff,
     evidence_due,
+    objection_contacts_due,
+    objection_pictures_due,
 )
 from reports.models import Evidence, Report
 
@@ -114,6 +118,8 @@ def _legal_hold_change(
 class RetentionResult:
     evidence_deleted: int = 0
     contacts_erased: int = 0
+    objection_pictures_deleted: int = 0
+    objection_contacts_erased: int = 0
     leftover_files_removed: int = 0  # of rows an interrupted run had marked
     batches: list[int] = field(default_factory=list)  # the batches' audit event numbers
 
@@ -165,14 +171,23 @@ def evidence_delete_batch(*, now: datetime, limit: int) -> Batch | None:
 def evidence_files_remove(*, ids: list[int] | None = None, limit: int = 1000) -> int:
     """Delete from storage the files of evidence marked deleted whose name is still set (those
     `ids`, or up to `limit` of any: what a killed run left). Idempotent. Returns how many."""
-    rows = Evidence.objects.filter(deleted_at__isnull=False).exclude(file="")
+    return _files_remove(Evidence, ids=ids, limit=limit)
+
+
+def objection_files_remove(*, ids: list[int] | None = None, limit: int = 1000) -> int:
+    """As evidence_files_remove, for objecting owners' pictures."""
+    return _files_remove(ObjectionAttachment, ids=ids, limit=limit)
+
+
+def _files_remove(model: Any, *, ids: list[int] | None, limit: int) -> int:
+    rows = model.objects.filter(deleted_at__isnull=False).exclude(file="")
     if ids is not None:
         rows, limit = rows.filter(pk__in=ids), len(ids)
-    storage = Evidence._meta.get_field("file").storage
+    storage = model._meta.get_field("file").storage
     removed = 0
     for pk, name in rows.order_by("pk").values_list("pk", "file")[:limit]:
         storage.delete(name)  # a file already gone is no error
-        removed += Evidence.objects.filter(pk=pk, file=name).update(file="")
+        removed += model.objects.filter(pk=pk, file=name).update(file="")
     return removed
 
 
@@ -207,6 +222,63 @@ def contacts_erase_batch(*, now: datetime, limit: int) -> Batch | None:
     return Batch(event.sequence, len(rows))
 
 
+def objection_pictures_delete_batch(*, now: datetime, limit: int) -> Batch | None:
+    """Mark one batch of due objection pictures deleted, audited with their hashes, and remove
+    their files after the commit. None when nothing unlocked is due."""
+    with transaction.atomic():
+        rows: list[ObjectionAttachment] = _locked(
+            objection_pictures_due(now=now), "objection__case", limit
+        )
+        if not rows:
+            return None
+        ids = [picture.pk for picture in rows]
+        ObjectionAttachment.objects.filter(pk__in=ids).update(deleted_at=now)
+        event = audit_record(
+            actor=ACTOR,
+            action=OBJECTION_PICTURES_DELETED,
+            subject_label=f"retention: {len(rows)} objection pictures",
+            data={
+                "kind": "objection_pictures",
+                "count": len(rows),
+                "attachments": ids,
+                "sha256": [picture.sha256 for picture in rows],
+                "objections": sorted({picture.objection_id for picture in rows}),
+                "cases": sorted({picture.objection.case_id for picture in rows}),
+                "period_days": settings.RETENTION_EVIDENCE_DAYS,
+                "cutoff": evidence_cutoff(now),
+            },
+        )
+        transaction.on_commit(lambda: objection_files_remove(ids=ids))
+    return Batch(event.sequence, len(rows))
+
+
+def objection_contacts_erase_batch(*, now: datetime, limit: int) -> Batch | None:
+    """Blank one batch of objecting owners' contact details, audited with the objections' ids
+    only. None when nothing unlocked is due."""
+    with transaction.atomic():
+        rows: list[Objection] = _locked(objection_contacts_due(now=now), "case", limit)
+        if not rows:
+            return None
+        ids = [objection.pk for objection in rows]
+        Objection.objects.filter(pk__in=ids).update(
+            contact_name="", contact_email="", contact_phone="", contact_deleted_at=now
+        )
+        event = audit_record(
+            actor=ACTOR,
+            action=OBJECTION_CONTACTS_ERASED,
+            subject_label=f"retention: contact details of {len(rows)} objections",
+            data={
+                "kind": "objection_contacts",
+                "count": len(rows),
+                "objections": ids,
+                "cases": sorted({objection.case_id for objection in rows}),
+                "period_days": settings.RETENTION_REPORTER_CONTACT_DAYS,
+                "cutoff": contacts_cutoff(now),
+            },
+        )
+    return Batch(event.sequence, len(rows))
+
+
 def retention_run(*, now: datetime | None = None, batch_size: int | None = None) -> RetentionResult:
     """Delete everything due now, batch after batch, until nothing unlocked is due."""
     now = now or timezone.now()
@@ -214,10 +286,18 @@ def retention_run(*, now: datetime | None = None, batch_size: int | None = None)
     result = RetentionResult()
     while removed := evidence_files_remove():  # what an interrupted run left behind
         result.leftover_files_removed += removed
+    while removed := objection_files_remove():
+        result.leftover_files_removed += removed
     while batch := evidence_delete_batch(now=now, limit=limit):
         result.batches.append(batch.sequence)
         result.evidence_deleted += batch.count
     while batch := contacts_erase_batch(now=now, limit=limit):
         result.batches.append(batch.sequence)
         result.contacts_erased += batch.count
+    while batch := objection_pictures_delete_batch(now=now, limit=limit):
+        result.batches.append(batch.sequence)
+        result.objection_pictures_deleted += batch.count
+    while batch := objection_contacts_erase_batch(now=now, limit=limit):
+        result.batches.append(batch.sequence)
+        result.objection_contacts_erased += batch.count
     return result

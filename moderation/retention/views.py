@@ -72,7 +72,9 @@ def batch(request: HttpRequest, sequence: int) -> HttpResponse:
     event = selectors.retention_batch(sequence=sequence)
     if event is None:
         raise Http404
-    hashes = zip(event.data.get("evidence", []), event.data.get("sha256", []), strict=False)
+    # Evidence batches list their evidence ids, objection picture batches their pictures' ids.
+    ids = event.data.get("evidence") or event.data.get("attachments") or []
+    hashes = zip(ids, event.data.get("sha256", []), strict=False)
     context = {"event": event, "evidence_hashes": list(hashes)}
     return render(request, "moderation/retention/batch.html", context)
 

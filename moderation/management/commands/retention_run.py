@@ -11,8 +11,9 @@ from moderation.retention import retention_due, retention_run
 
 class Command(BaseCommand):
     help = (
-        "Delete evidence files and public reporters' contact details past their retention "
-        "period (cases under a legal hold are kept). --dry-run lists what is due instead."
+        "Delete evidence files and public reporters' contact details, and objecting owners' "
+        "pictures and contact details, past their retention period (cases under a legal hold "
+        "are kept). --dry-run lists what is due instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +29,9 @@ class Command(BaseCommand):
         result = retention_run(batch_size=options["batch_size"])
         self.stdout.write(
             f"Deleted {result.evidence_deleted} evidence files and erased the contact details "
-            f"of {result.contacts_erased} reports in {len(result.batches)} batches"
+            f"of {result.contacts_erased} reports; deleted {result.objection_pictures_deleted} "
+            f"objection pictures and erased the contact details of "
+            f"{result.objection_contacts_erased} objections; in {len(result.batches)} batches"
             + (f" (audit events {', '.join(map(str, result.batches))})" if result.batches else "")
             + "."
         )
@@ -54,5 +57,23 @@ class Command(BaseCommand):
         for row in due.contacts:
             self.stdout.write(
                 f"  report {row['id']} case {row['case_id']} closed {row['closed_at']:%Y-%m-%d}"
+            )
+        self.stdout.write(
+            f"Objection pictures (objections decided more than "
+            f"{settings.RETENTION_EVIDENCE_DAYS} days ago): {len(due.objection_pictures)}"
+        )
+        for row in due.objection_pictures:
+            self.stdout.write(
+                f"  picture {row['id']} sha256 {row['sha256']} objection {row['objection_id']}"
+                f" case {row['case_id']} decided {row['decided_at']:%Y-%m-%d}"
+            )
+        self.stdout.write(
+            f"Objections with contact details (decided more than "
+            f"{settings.RETENTION_REPORTER_CONTACT_DAYS} days ago): {len(due.objection_contacts)}"
+        )
+        for row in due.objection_contacts:
+            self.stdout.write(
+                f"  objection {row['id']} case {row['case_id']}"
+                f" decided {row['decided_at']:%Y-%m-%d}"
             )
         self.stdout.write("Dry run: nothing was deleted.")
