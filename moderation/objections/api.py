@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -40,6 +39,7 @@ from moderation.objections.services import (
     objection_receive,
 )
 from reports.services.evidence import CheckedImage, EvidenceInvalid, evidence_check
+from reports.services.intake import payload_hash  # the one canonical body hash, as for reports
 
 MAX_BODY = 12 * 1024 * 1024
 MAX_REFERENCE = 100
@@ -237,13 +237,6 @@ def _string(
         errors[name] = f"at most {limit:,} characters"
         return ""
     return text
-
-
-def payload_hash(payload: dict) -> str:
-    """SHA-256 of the body's canonical JSON (keys sorted, no spaces), so the same objection
-    sent again is recognised however its keys were ordered or spaced."""
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _objection_input(body: bytes) -> ObjectionInput:

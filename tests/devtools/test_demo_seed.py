@@ -3,12 +3,15 @@ through the intake service."""
 
 from __future__ import annotations
 
+import json
 from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
+from django.test import Client
 
+from accounts import signing
 from accounts.identifiers import normalise_identifier
 from accounts.models import ChatAccount, Platform
 from devtools.management.commands.seed_demo import OBJECTION_ACCOUNTS, RING_ACCOUNTS
@@ -166,3 +169,34 @@ def test_the_demo_has_an_objection_awaiting_a_decision_and_one_granted_and_resto
         ).values_list("action", flat=True)
     ) == {"objection.received", "objection.granted"}
     assert AuditEvent.objects.filter(action="restore.restored", subject_id=str(restore.pk)).exists()
+
+
+def test_the_demo_operator_objection_forwarded_again_is_answered_as_a_repeat():
+    """The demo stores the forwarded body's hash by the API's own rule, so the operator
+    sending the same objection again gets the repeat answer, not a conflict."""
+    run("seed_demo", reports=40)
+    slug, _raw, _display, _days, _description, statement, reference, contact, _ = (
+        OBJECTION_ACCOUNTS[0]
+    )
+    objection = Objection.objects.select_related("platform").get(operator_reference=reference)
+    name, email, phone = contact
+    body = json.dumps(
+        {
+            "objection_reference": reference,
+            "request_id": str(objection.takedown_id),
+            "statement": statement,
+            "contact": {"name": name, "email": email, "phone": phone},
+        }
+    ).encode()
+    headers = signing.signed_headers(objection.platform.callback_secret, body)
+
+    response = Client().post(
+        f"/api/v1/operators/{slug}/objections/",
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert response.status_code == 200
+    assert response.json()["repeat"] is True
+    assert response.json()["objection"] == objection.receipt_code

@@ -4,7 +4,6 @@ through the intake service, so accounts, cases, priorities and audit events are 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from base64 import b32decode
@@ -389,12 +388,8 @@ class Command(BaseCommand):
                     contact_email=email,
                     contact_phone=phone,
                     operator_reference=reference,
-                    # As the operator API hashes a body: canonical JSON, keys sorted.
-                    payload_hash=hashlib.sha256(
-                        json.dumps(forwarded, sort_keys=True, separators=(",", ":")).encode()
-                    ).hexdigest()
-                    if reference
-                    else "",
+                    # As the operator API hashes the body it received.
+                    payload_hash=payload_hash(forwarded) if reference else "",
                 ),
                 actor=Actor.operator(platform) if reference else Actor.public(),
             )
