@@ -13,6 +13,7 @@ a run killed at any point leaves nothing that the next run does not finish.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from moderation.access import can_supervise
 from moderation.audit import Actor, audit_record
-from moderation.models import Case, Objection, ObjectionAttachment
+from moderation.models import Case, ObjectionAttachment
 from moderation.retention.selectors import (
     CONTACTS_ERASED,
     EVIDENCE_DELETED,
@@ -38,7 +39,7 @@ from moderation.retention.selectors import (
     objection_contacts_due,
     objection_pictures_due,
 )
-from reports.models import Evidence, Report
+from reports.models import Evidence
 
 ACTOR = Actor.system("retention")
 
@@ -139,33 +140,134 @@ class Batch:
     count: int
 
 
+def _batch(
+    due: QuerySet,
+    *,
+    case_path: str,
+    limit: int,
+    erase: dict[str, Any],
+    action: str,
+    kind: str,
+    label: str,
+    record: Callable[[list, list[int]], dict[str, Any]],
+    files: Callable[..., int] | None = None,
+) -> Batch | None:
+    """One batch of any kind: lock up to `limit` due rows with their cases, set `erase` on
+    them, write the batch's one audit event (`record` says what it lists besides the kind and
+    the count), and remove their `files` after the commit. None when nothing unlocked is due."""
+    with transaction.atomic():
+        rows = _locked(due, case_path, limit)
+        if not rows:
+            return None
+        ids = [row.pk for row in rows]
+        due.model.objects.filter(pk__in=ids).update(**erase)
+        event = audit_record(
+            actor=ACTOR,
+            action=action,
+            subject_label=label.format(count=len(rows)),
+            data={"kind": kind, "count": len(rows), **record(rows, ids)},
+        )
+        if files is not None:
+            transaction.on_commit(lambda: files(ids=ids))
+    return Batch(event.sequence, len(rows))
+
+
 def evidence_delete_batch(*, now: datetime, limit: int) -> Batch | None:
     """Mark one batch of due evidence deleted, audited, and remove its files after the commit.
     None when nothing (that nobody else has locked) is due."""
-    with transaction.atomic():
-        rows: list[Evidence] = _locked(evidence_due(now=now), "report__case", limit)
-        if not rows:
-            return None
-        ids = [evidence.pk for evidence in rows]
-        Evidence.objects.filter(pk__in=ids).update(deleted_at=now)
-        event = audit_record(
-            actor=ACTOR,
-            action=EVIDENCE_DELETED,
-            subject_label=f"retention: {len(rows)} evidence files",
-            data={
-                "kind": "evidence",
-                "count": len(rows),
-                "evidence": ids,
-                # The hashes stay in the log: what was held can still be proven, not shown.
-                "sha256": [evidence.sha256 for evidence in rows],
-                "reports": sorted({evidence.report_id for evidence in rows}),
-                "cases": sorted({evidence.report.case_id for evidence in rows}),
-                "period_days": settings.RETENTION_EVIDENCE_DAYS,
-                "cutoff": evidence_cutoff(now),
-            },
-        )
-        transaction.on_commit(lambda: evidence_files_remove(ids=ids))
-    return Batch(event.sequence, len(rows))
+    return _batch(
+        evidence_due(now=now),
+        case_path="report__case",
+        limit=limit,
+        erase={"deleted_at": now},
+        action=EVIDENCE_DELETED,
+        kind="evidence",
+        label="retention: {count} evidence files",
+        record=lambda rows, ids: {
+            "evidence": ids,
+            # The hashes stay in the log: what was held can still be proven, not shown.
+            "sha256": [evidence.sha256 for evidence in rows],
+            "reports": sorted({evidence.report_id for evidence in rows}),
+            "cases": sorted({evidence.report.case_id for evidence in rows}),
+            "period_days": settings.RETENTION_EVIDENCE_DAYS,
+            "cutoff": evidence_cutoff(now),
+        },
+        files=evidence_files_remove,
+    )
+
+
+def contacts_erase_batch(*, now: datetime, limit: int) -> Batch | None:
+    """Blank one batch of public reporters' contact details (and the keyed hash made from
+    them), audited with the reports' ids only. None when nothing unlocked is due."""
+    return _batch(
+        contacts_due(now=now),
+        case_path="case",
+        limit=limit,
+        erase={
+            "reporter_name": "",
+            "reporter_email": "",
+            "reporter_phone": "",
+            "reporter_key": "",
+            "contact_deleted_at": now,
+        },
+        action=CONTACTS_ERASED,
+        kind="contacts",
+        label="retention: contact details of {count} reports",
+        record=lambda rows, ids: {
+            "reports": ids,
+            "cases": sorted({report.case_id for report in rows}),
+            "period_days": settings.RETENTION_REPORTER_CONTACT_DAYS,
+            "cutoff": contacts_cutoff(now),
+        },
+    )
+
+
+def objection_pictures_delete_batch(*, now: datetime, limit: int) -> Batch | None:
+    """Mark one batch of due objection pictures deleted, audited with their hashes, and remove
+    their files after the commit. None when nothing unlocked is due."""
+    return _batch(
+        objection_pictures_due(now=now),
+        case_path="objection__case",
+        limit=limit,
+        erase={"deleted_at": now},
+        action=OBJECTION_PICTURES_DELETED,
+        kind="objection_pictures",
+        label="retention: {count} objection pictures",
+        record=lambda rows, ids: {
+            "attachments": ids,
+            "sha256": [picture.sha256 for picture in rows],
+            "objections": sorted({picture.objection_id for picture in rows}),
+            "cases": sorted({picture.objection.case_id for picture in rows}),
+            "period_days": settings.RETENTION_EVIDENCE_DAYS,
+            "cutoff": evidence_cutoff(now),
+        },
+        files=objection_files_remove,
+    )
+
+
+def objection_contacts_erase_batch(*, now: datetime, limit: int) -> Batch | None:
+    """Blank one batch of objecting owners' contact details, audited with the objections' ids
+    only. None when nothing unlocked is due."""
+    return _batch(
+        objection_contacts_due(now=now),
+        case_path="case",
+        limit=limit,
+        erase={
+            "contact_name": "",
+            "contact_email": "",
+            "contact_phone": "",
+            "contact_deleted_at": now,
+        },
+        action=OBJECTION_CONTACTS_ERASED,
+        kind="objection_contacts",
+        label="retention: contact details of {count} objections",
+        record=lambda rows, ids: {
+            "objections": ids,
+            "cases": sorted({objection.case_id for objection in rows}),
+            "period_days": settings.RETENTION_REPORTER_CONTACT_DAYS,
+            "cutoff": contacts_cutoff(now),
+        },
+    )
 
 
 def evidence_files_remove(*, ids: list[int] | None = None, limit: int = 1000) -> int:
@@ -189,94 +291,6 @@ def _files_remove(model: Any, *, ids: list[int] | None, limit: int) -> int:
         storage.delete(name)  # a file already gone is no error
         removed += model.objects.filter(pk=pk, file=name).update(file="")
     return removed
-
-
-def contacts_erase_batch(*, now: datetime, limit: int) -> Batch | None:
-    """Blank one batch of public reporters' contact details (and the keyed hash made from
-    them), audited with the reports' ids only. None when nothing unlocked is due."""
-    with transaction.atomic():
-        rows: list[Report] = _locked(contacts_due(now=now), "case", limit)
-        if not rows:
-            return None
-        ids = [report.pk for report in rows]
-        Report.objects.filter(pk__in=ids).update(
-            reporter_name="",
-            reporter_email="",
-            reporter_phone="",
-            reporter_key="",
-            contact_deleted_at=now,
-        )
-        event = audit_record(
-            actor=ACTOR,
-            action=CONTACTS_ERASED,
-            subject_label=f"retention: contact details of {len(rows)} reports",
-            data={
-                "kind": "contacts",
-                "count": len(rows),
-                "reports": ids,
-                "cases": sorted({report.case_id for report in rows}),
-                "period_days": settings.RETENTION_REPORTER_CONTACT_DAYS,
-                "cutoff": contacts_cutoff(now),
-            },
-        )
-    return Batch(event.sequence, len(rows))
-
-
-def objection_pictures_delete_batch(*, now: datetime, limit: int) -> Batch | None:
-    """Mark one batch of due objection pictures deleted, audited with their hashes, and remove
-    their files after the commit. None when nothing unlocked is due."""
-    with transaction.atomic():
-        rows: list[ObjectionAttachment] = _locked(
-            objection_pictures_due(now=now), "objection__case", limit
-        )
-        if not rows:
-            return None
-        ids = [picture.pk for picture in rows]
-        ObjectionAttachment.objects.filter(pk__in=ids).update(deleted_at=now)
-        event = audit_record(
-            actor=ACTOR,
-            action=OBJECTION_PICTURES_DELETED,
-            subject_label=f"retention: {len(rows)} objection pictures",
-            data={
-                "kind": "objection_pictures",
-                "count": len(rows),
-                "attachments": ids,
-                "sha256": [picture.sha256 for picture in rows],
-                "objections": sorted({picture.objection_id for picture in rows}),
-                "cases": sorted({picture.objection.case_id for picture in rows}),
-                "period_days": settings.RETENTION_EVIDENCE_DAYS,
-                "cutoff": evidence_cutoff(now),
-            },
-        )
-        transaction.on_commit(lambda: objection_files_remove(ids=ids))
-    return Batch(event.sequence, len(rows))
-
-
-def objection_contacts_erase_batch(*, now: datetime, limit: int) -> Batch | None:
-    """Blank one batch of objecting owners' contact details, audited with the objections' ids
-    only. None when nothing unlocked is due."""
-    with transaction.atomic():
-        rows: list[Objection] = _locked(objection_contacts_due(now=now), "case", limit)
-        if not rows:
-            return None
-        ids = [objection.pk for objection in rows]
-        Objection.objects.filter(pk__in=ids).update(
-            contact_name="", contact_email="", contact_phone="", contact_deleted_at=now
-        )
-        event = audit_record(
-            actor=ACTOR,
-            action=OBJECTION_CONTACTS_ERASED,
-            subject_label=f"retention: contact details of {len(rows)} objections",
-            data={
-                "kind": "objection_contacts",
-                "count": len(rows),
-                "objections": ids,
-                "cases": sorted({objection.case_id for objection in rows}),
-                "period_days": settings.RETENTION_REPORTER_CONTACT_DAYS,
-                "cutoff": contacts_cutoff(now),
-            },
-        )
-    return Batch(event.sequence, len(rows))
 
 
 def retention_run(*, now: datetime | None = None, batch_size: int | None = None) -> RetentionResult:
